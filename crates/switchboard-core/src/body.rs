@@ -3,10 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{
-    MAX_ALGORITHM_BYTES, MAX_CAPTION_BYTES, MAX_CIPHERTEXT_BYTES, MAX_TEXT_BYTES,
-};
 use crate::CoreError;
+use crate::limits::{MAX_ALGORITHM_BYTES, MAX_CAPTION_BYTES, MAX_CIPHERTEXT_BYTES, MAX_TEXT_BYTES};
 
 /// A validated body. Unknown fields are refused so a typo is not silently dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,7 +43,11 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expect: Option<&str>) {
-        assert_eq!(user_id_from_phone(input).ok().as_deref(), expect, "{input:?}");
+        assert_eq!(
+            user_id_from_phone(input).ok().as_deref(),
+            expect,
+            "{input:?}"
+        );
     }
 
     #[test]
@@ -62,8 +66,14 @@ mod tests {
 
     #[test]
     fn accepts_ids_where_allowed() {
-        assert_eq!(user_id_from_phone_or_id("4915112345678").unwrap(), "4915112345678");
-        assert_eq!(user_id_from_phone_or_id("+4915112345678").unwrap(), "4915112345678");
+        assert_eq!(
+            user_id_from_phone_or_id("4915112345678").unwrap(),
+            "4915112345678"
+        );
+        assert_eq!(
+            user_id_from_phone_or_id("+4915112345678").unwrap(),
+            "4915112345678"
+        );
         assert!(user_id_from_phone_or_id("x").is_err());
     }
 }

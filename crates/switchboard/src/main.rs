@@ -6,7 +6,11 @@ mod chat;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "switchboard", version, about = "A WhatsApp-class messenger server")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "A WhatsApp-class messenger server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

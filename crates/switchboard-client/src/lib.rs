@@ -1,0 +1,28 @@
+//! The Rust SDK of Switchboard's client protocol v1 (`docs/protocol.md`).
+//!
+//! Two halves, used by the CLI (`switchboard chat`), the load generator and tests:
+//!
+//! - [`Client`]: typed calls for every v1 HTTP route (accounts, profile, chats,
+//!   history, members). Plain HTTP only: no TLS is compiled in, to keep the build lean.
+//! - [`Session`]: one live WebSocket (`GET /v1/ws`). It syncs from a cursor, hands out
+//!   [`ServerFrame`]s without duplicates, tracks the highest contiguous `inbox_seq` it has
+//!   handed out, and reconnects with capped exponential backoff, resyncing from that
+//!   cursor and re-sending unacknowledged messages under their original `client_id`
+//!   (the server deduplicates them).
+//!
+//! The pure parts ([`Cursor`], [`Backoff`]) have no I/O and are unit-tested on their own.
+//! Wire types come from `switchboard-proto`; this crate defines no JSON shapes.
+
+mod backoff;
+mod cursor;
+mod error;
+mod http;
+mod session;
+
+pub use backoff::Backoff;
+pub use cursor::Cursor;
+pub use error::{Error, Result};
+pub use http::Client;
+pub use session::{Session, SessionConfig, Target, parse_server_frame};
+pub use switchboard_proto as proto;
+pub use switchboard_proto::{ClientFrame, ServerFrame};

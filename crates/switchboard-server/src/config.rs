@@ -1,0 +1,297 @@
+//! Configuration, read once at start: defaults < TOML file < `SWITCHBOARD_*`
+//! environment < command-line flags. Validated here, so the rest of the server works
+//! with typed, checked values.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The settings a TOML file may hold. Every field is optional in the file; missing
+/// ones take the default. Unknown keys are refused, so a typo does not go unnoticed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub dev: Option<bool>,
+    pub demo: Option<bool>,
+    pub admin_token: Option<String>,
+    #[serde(default)]
+    pub limits: FileLimits,
+    #[serde(default)]
+    pub sms: FileSms,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    pub registrations_per_phone_per_hour: Option<u32>,
+    pub registrations_per_address_per_hour: Option<u32>,
+    pub max_connections: Option<usize>,
+    pub outbox_frames: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileSms {
+    /// An HTTP endpoint that receives `{"phone", "code"}` as JSON and sends the SMS.
+    pub hook_url: Option<String>,
+}
+
+/// Values given on the command line or in the environment (clap reads both; flags win).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub dev: bool,
+    pub demo: bool,
+    pub admin_token: Option<String>,
+}
+
+/// The validated configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Dev mode: verification codes are returned as `dev_code`; limits are roomy.
+    pub dev: bool,
+    /// Seed demo users and chats at start.
+    pub demo: bool,
+    /// The platform admin token; `None` disables the admin API.
+    pub admin_token: Option<String>,
+    pub registrations_per_phone_per_hour: u32,
+    pub registrations_per_address_per_hour: u32,
+    /// WebSocket connections held at once; more are refused with 503.
+    pub max_connections: usize,
+    /// Frames queued for one connection before it counts as a slow consumer.
+    pub outbox_frames: usize,
+    pub sms_hook_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid {name} {value:?}: {hint}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        hint: &'static str,
+    },
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./switchboard-data";
+
+impl Config {
+    /// Reads the optional TOML file, applies the overrides and validates the result.
+    pub fn load(file: Option<&Path>, o: Overrides) -> Result<Config, ConfigError> {
+        let fc = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        Config::resolve(fc, o)
+    }
+
+    /// Merges file values and overrides over the defaults.
+    pub fn resolve(fc: FileConfig, o: Overrides) -> Result<Config, ConfigError> {
+        let listen_text = o
+            .listen
+            .or(fc.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text
+            .parse::<SocketAddr>()
+            .map_err(|_| ConfigError::Invalid {
+                name: "listen",
+                value: listen_text.clone(),
+                hint: "expected IP:PORT, e.g. 127.0.0.1:8080",
+            })?;
+        let demo = o.demo || fc.demo.unwrap_or(false);
+        // Demo users log in with dev codes, so demo data implies dev mode.
+        let dev = o.dev || fc.dev.unwrap_or(false) || demo;
+        let admin_token = o.admin_token.or(fc.admin_token).filter(|t| !t.is_empty());
+        if let Some(t) = &admin_token
+            && t.len() < 16
+        {
+            return Err(ConfigError::Invalid {
+                name: "admin_token",
+                value: "<hidden>".into(),
+                hint: "use at least 16 characters",
+            });
+        }
+        let l = fc.limits;
+        let config = Config {
+            listen,
+            data_dir: o
+                .data_dir
+                .or(fc.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            dev,
+            demo,
+            admin_token,
+            registrations_per_phone_per_hour: l
+                .registrations_per_phone_per_hour
+                .unwrap_or(if dev { 1000 } else { 5 }),
+            registrations_per_address_per_hour: l
+                .registrations_per_address_per_hour
+                .unwrap_or(if dev { 100_000 } else { 30 }),
+            max_connections: l.max_connections.unwrap_or(200_000),
+            outbox_frames: l.outbox_frames.unwrap_or(1024),
+            sms_hook_url: fc.sms.hook_url,
+        };
+        if config.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                name: "limits.max_connections",
+                value: "0".into(),
+                hint: "must be at least 1",
+            });
+        }
+        if !(16..=1_000_000).contains(&config.outbox_frames) {
+            return Err(ConfigError::Invalid {
+                name: "limits.outbox_frames",
+                value: config.outbox_frames.to_string(),
+                hint: "must be between 16 and 1000000",
+            });
+        }
+        if let Some(url) = &config.sms_hook_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "sms.hook_url",
+                value: url.clone(),
+                hint: "expected an http:// or https:// URL",
+            });
+        }
+        Ok(config)
+    }
+
+    /// A configuration for tests: dev mode, ephemeral port, the given data directory.
+    pub fn for_tests(data_dir: &Path) -> Config {
+        let mut c = Config::resolve(
+            FileConfig::default(),
+            Overrides {
+                listen: Some("127.0.0.1:0".into()),
+                data_dir: Some(data_dir.to_owned()),
+                dev: true,
+                ..Overrides::default()
+            },
+        )
+        .expect("the test configuration is valid");
+        c.admin_token = Some("test-admin-token-0123456789".into());
+        c
+    }
+}
+
+/// The example config file shipped in the repository (`config/switchboard.example.toml`),
+/// generated from the defaults so a test can tell when the file is stale.
+pub fn example_toml() -> String {
+    format!(
+        r#"# Switchboard server configuration (all keys optional).
+# Precedence: defaults < this file < SWITCHBOARD_* environment < command-line flags.
+
+# Address to listen on.
+listen = "{DEFAULT_LISTEN}"
+# Where the embedded store keeps its files.
+data_dir = "{DEFAULT_DATA_DIR}"
+# Dev mode: verification codes are returned in the API as `dev_code`.
+dev = false
+# Seed demo users and chats at start (implies dev mode).
+demo = false
+# Platform admin token (at least 16 characters); better set SWITCHBOARD_ADMIN_TOKEN.
+# admin_token = "..."
+
+[limits]
+# Registrations per phone number per hour (dev mode default: 1000).
+registrations_per_phone_per_hour = 5
+# Registrations per client address per hour (dev mode default: 100000).
+registrations_per_address_per_hour = 30
+# WebSocket connections held at once.
+max_connections = 200000
+# Frames queued for one connection before it is closed as a slow consumer.
+outbox_frames = 1024
+
+[sms]
+# Receives POST {{"phone", "code"}} and sends the SMS. Required outside dev mode.
+# hook_url = "https://sms.example.com/send"
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_is_current_and_valid() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/switchboard.example.toml");
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        if on_disk != example_toml() {
+            if std::env::var_os("UPDATE_EXAMPLES").is_some() {
+                std::fs::write(&path, example_toml()).expect("write the example config");
+            } else {
+                panic!(
+                    "{} is stale; run the tests with UPDATE_EXAMPLES=1 to regenerate it",
+                    path.display()
+                );
+            }
+        }
+        let fc: FileConfig = toml::from_str(&example_toml()).expect("the example parses");
+        let c = Config::resolve(fc, Overrides::default()).expect("the example is valid");
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.registrations_per_phone_per_hour, 5);
+    }
+
+    #[test]
+    fn precedence_and_validation() {
+        let fc: FileConfig = toml::from_str("listen = \"127.0.0.1:9000\"\ndev = true").unwrap();
+        let c = Config::resolve(fc.clone(), Overrides::default()).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert!(c.dev);
+        let c = Config::resolve(
+            fc,
+            Overrides {
+                listen: Some("127.0.0.1:9001".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9001);
+        assert!(toml::from_str::<FileConfig>("lissten = 1").is_err());
+        let bad = Config::resolve(
+            FileConfig::default(),
+            Overrides {
+                listen: Some("nope".into()),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Invalid { name: "listen", .. })
+        ));
+        let demo = Config::resolve(
+            FileConfig::default(),
+            Overrides {
+                demo: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(demo.dev);
+    }
+}

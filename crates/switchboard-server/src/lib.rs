@@ -1,0 +1,134 @@
+//! The Switchboard server: protocol v1 over HTTP and WebSocket.
+//!
+//! [`run`] is handed its listener, its configuration and a shutdown future (so tests
+//! bind port 0 and stop it deterministically). It opens the store and the bus, serves
+//! until shutdown, then stops accepting, closes every live connection, and closes the
+//! store so everything acknowledged is on disk.
+//!
+//! **Invariant:** only this crate's start-up code (`run`) knows which store and bus
+//! backend is in use; handlers see `dyn Store` and `dyn Bus`.
+
+pub mod accounts;
+pub mod auth;
+pub mod chats;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod fanout;
+pub mod ops;
+pub mod render;
+pub mod state;
+pub mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use switchboard_bus::{Bus, LocalBus};
+use switchboard_core::ratelimit::WindowLimiter;
+use switchboard_store::{Store, StoreError};
+use switchboard_store_embedded::EmbeddedStore;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+pub use config::Config;
+use state::{AppState, SharedState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("server i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The whole HTTP surface; every feature contributes its own router.
+pub fn app(state: SharedState) -> Router {
+    Router::new()
+        .merge(accounts::router())
+        .merge(chats::router())
+        .merge(ops::router())
+        .route("/v1/ws", get(ws::upgrade))
+        .fallback(|| async { error::ApiError::not_found("no such endpoint; see docs/protocol.md") })
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then drains and closes the store.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(config.outbox_frames));
+    let (sink, fanout_task) = fanout::start(bus.clone());
+    let dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, sink))
+        .await
+        .map_err(|e| StoreError::Backend(format!("store open task failed: {e}")))??;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock = state::system_clock();
+    if config.demo {
+        demo::seed(store.as_ref(), clock()).await?;
+    }
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let max_connections = config.max_connections;
+    let state: SharedState = Arc::new(AppState {
+        phone_limiter: Mutex::new(WindowLimiter::new(
+            config.registrations_per_phone_per_hour,
+            3_600_000,
+        )),
+        address_limiter: Mutex::new(WindowLimiter::new(
+            config.registrations_per_address_per_hour,
+            3_600_000,
+        )),
+        verify_limiter: Mutex::new(WindowLimiter::new(
+            config.registrations_per_address_per_hour.saturating_mul(5),
+            3_600_000,
+        )),
+        connections: Arc::new(Semaphore::new(max_connections)),
+        shutdown: shutdown_rx,
+        http: reqwest::Client::new(),
+        metrics: ops::prometheus(),
+        config,
+        store: store.clone(),
+        bus,
+        clock,
+    });
+    tracing::info!(addr = %listener.local_addr()?, "serving");
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = shutdown_tx.send(true);
+    })
+    .await?;
+    tracing::info!("draining live connections");
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(Duration::from_secs(10), state.connections.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not close within 10 s");
+    }
+    store.close().await?;
+    fanout_task.abort();
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! What every request handler shares: the configuration, the store, the bus, rate
+//! limiters, the connection cap and the shutdown signal. Built once per server; two
+//! servers in one process never share state (no globals, save the metrics recorder).
+
+use std::sync::{Arc, Mutex};
+
+use switchboard_bus::Bus;
+use switchboard_core::ratelimit::WindowLimiter;
+use switchboard_store::Store;
+use tokio::sync::{Semaphore, watch};
+
+use crate::config::Config;
+
+/// Milliseconds since the Unix epoch; injected so tests can move time.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    })
+}
+
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub clock: Clock,
+    /// Registrations per phone number and per client address.
+    pub phone_limiter: Mutex<WindowLimiter>,
+    pub address_limiter: Mutex<WindowLimiter>,
+    /// Verification attempts per client address (on top of the per-registration cap).
+    pub verify_limiter: Mutex<WindowLimiter>,
+    /// One permit per WebSocket connection; shutdown waits for all to come back.
+    pub connections: Arc<Semaphore>,
+    /// Flips to true when the server starts shutting down.
+    pub shutdown: watch::Receiver<bool>,
+    /// Outbound HTTP (the SMS code hook).
+    pub http: reqwest::Client,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+}
+
+/// Locks a limiter; its state stays consistent even if a holder panicked.
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

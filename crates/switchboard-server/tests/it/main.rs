@@ -1,0 +1,8 @@
+//! Integration tests: each starts the real server on 127.0.0.1:0 with its own data
+//! directory and talks to it over the network, as a client would.
+
+mod accounts;
+mod chats;
+mod live;
+mod ops;
+mod support;
