@@ -83,7 +83,7 @@ pub async fn upgrade(
     };
     // Small buffers: an idle connection should cost a few KiB, not the 128 KiB
     // tungstenite reserves by default.
-    ws.read_buffer_size(4 * 1024)
+    ws.read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(16 * 1024 * 1024)
         .max_message_size(HARD_MESSAGE_LIMIT)

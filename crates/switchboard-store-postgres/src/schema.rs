@@ -1,0 +1,152 @@
+//! The PostgreSQL schema as an append-only list of migrations, and the code that
+//! applies them at connect.
+//!
+//! Several nodes may start at once against one database: the migrations run in one
+//! transaction that first takes a transaction-scoped advisory lock (keyed by the
+//! current schema, so isolated test schemas do not wait on each other). Whoever comes
+//! second finds the work done. A database migrated by a newer build (more versions
+//! than this build knows) is refused with `StoreError::Format`.
+//!
+//! The distribution key of every table (for Citus) is written down in `SCHEMA.md`
+//! beside this crate's manifest; keep the two in step.
+
+use crate::{backend, pg_err};
+use switchboard_store::{StoreError, StoreResult};
+use tokio_postgres::Client;
+
+/// The first key of the advisory lock taken while migrating ("SWBT").
+const LOCK_CLASS: i32 = 0x5357_4254;
+
+/// Every schema change ever made, in order. Only ever append.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema. No foreign keys: under Citus they only work between
+    // colocated tables, and every check they would make is made by the code.
+    "CREATE TABLE registrations (
+        id text PRIMARY KEY,
+        user_id text NOT NULL,
+        code_hash text NOT NULL,
+        expires_at bigint NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL
+    );
+    CREATE TABLE users (
+        user_id text PRIMARY KEY,
+        display_name text,
+        created_at bigint NOT NULL
+    );
+    -- The last inbox_seq handed out per user; locked by the writer of any node.
+    CREATE TABLE inbox_counters (
+        user_id text PRIMARY KEY,
+        last_inbox_seq bigint NOT NULL DEFAULT 0
+    );
+    CREATE TABLE devices (
+        user_id text NOT NULL,
+        device_id text NOT NULL,
+        name text NOT NULL,
+        created_at bigint NOT NULL,
+        revoked_at bigint,
+        PRIMARY KEY (user_id, device_id)
+    );
+    CREATE TABLE device_tokens (
+        token_hash text PRIMARY KEY,
+        user_id text NOT NULL,
+        device_id text NOT NULL
+    );
+    CREATE TABLE chats (
+        chat_id text PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('direct', 'group')),
+        name text,
+        created_at bigint NOT NULL
+    );
+    -- The last seq handed out per chat; locked by the writer of any node.
+    CREATE TABLE chat_counters (
+        chat_id text PRIMARY KEY,
+        last_seq bigint NOT NULL DEFAULT 0
+    );
+    CREATE TABLE members (
+        chat_id text NOT NULL,
+        user_id text NOT NULL,
+        role text NOT NULL CHECK (role IN ('admin', 'member')),
+        -- Join order within the chat: the oldest member has the smallest.
+        pos integer NOT NULL,
+        PRIMARY KEY (chat_id, user_id)
+    );
+    CREATE INDEX members_user ON members (user_id);
+    CREATE TABLE messages (
+        chat_id text NOT NULL,
+        seq bigint NOT NULL,
+        sender text NOT NULL,
+        sender_device text NOT NULL,
+        client_id text NOT NULL,
+        ts bigint NOT NULL,
+        body text NOT NULL,
+        reply_to text,
+        PRIMARY KEY (chat_id, seq)
+    );
+    -- Idempotency: one stored message per (sender_device, client_id).
+    CREATE UNIQUE INDEX messages_client ON messages (sender_device, client_id);
+    -- One row per recipient per stream entry. kind 0: the message (chat_id, seq);
+    -- kind 1 / 2: a delivered / read receipt of r_user up to seq, at r_ts.
+    CREATE TABLE inbox (
+        user_id text NOT NULL,
+        inbox_seq bigint NOT NULL,
+        kind smallint NOT NULL,
+        chat_id text NOT NULL,
+        seq bigint NOT NULL,
+        r_user text,
+        r_ts bigint,
+        PRIMARY KEY (user_id, inbox_seq)
+    );
+    -- Receipt watermarks per member.
+    CREATE TABLE read_marks (
+        chat_id text NOT NULL,
+        user_id text NOT NULL,
+        delivered bigint NOT NULL DEFAULT 0,
+        read bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (chat_id, user_id)
+    );",
+];
+
+/// Applies every migration this database lacks, under the advisory lock.
+pub async fn migrate(client: &mut Client) -> StoreResult<()> {
+    let tx = client.transaction().await.map_err(pg_err)?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+        &[&LOCK_CLASS],
+    )
+    .await
+    .map_err(pg_err)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version integer PRIMARY KEY,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )",
+    )
+    .await
+    .map_err(pg_err)?;
+    let row = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .await
+        .map_err(pg_err)?;
+    let version: i32 = row.get(0);
+    let known = MIGRATIONS.len() as i32;
+    if version > known {
+        return Err(StoreError::Format(format!(
+            "postgresql schema has version {version}, this build knows up to {known}; \
+             hint: run a newer switchboard"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let v = i as i32 + 1;
+        tx.batch_execute(sql)
+            .await
+            .map_err(|e| backend(format!("postgresql migration {v} failed: {e}")))?;
+        tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&v])
+            .await
+            .map_err(pg_err)?;
+    }
+    tx.commit().await.map_err(pg_err)
+}
