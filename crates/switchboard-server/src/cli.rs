@@ -16,6 +16,12 @@ pub struct ServeArgs {
     /// Directory of the embedded store [default: ./switchboard-data].
     #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL connection string (scale-out); default: the embedded store.
+    #[arg(long, env = "SWITCHBOARD_DATABASE")]
+    pub database: Option<String>,
+    /// NATS URL for fan-out between nodes (scale-out); default: in-process.
+    #[arg(long, env = "SWITCHBOARD_BUS")]
+    pub bus: Option<String>,
     /// A TOML configuration file (see config/switchboard.example.toml).
     #[arg(long, env = "SWITCHBOARD_CONFIG")]
     pub config: Option<PathBuf>,
@@ -56,6 +62,13 @@ pub enum AdminCommand {
     },
     /// Print a new random admin token to put in SWITCHBOARD_ADMIN_TOKEN.
     NewToken,
+    /// Remove media uploads never sent in a chat for 24 h (the server also does this
+    /// hourly); works on the data directory directly.
+    Gc {
+        /// The server's data directory.
+        #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
+        data_dir: PathBuf,
+    },
 }
 
 fn init_logging(format: &str) {
@@ -103,6 +116,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.config.as_deref(),
         Overrides {
             listen: args.listen,
+            database: args.database,
+            bus: args.bus,
             data_dir: args.data_dir,
             dev: args.dev,
             demo: args.demo,
@@ -150,6 +165,16 @@ pub async fn admin(args: AdminArgs) -> anyhow::Result<()> {
     match args.command {
         AdminCommand::NewToken => {
             println!("{}", crate::accounts::new_token());
+            Ok(())
+        }
+        AdminCommand::Gc { data_dir } => {
+            let media = crate::media::open(&data_dir)
+                .with_context(|| format!("cannot open media in {}", data_dir.display()))?;
+            let r = media.gc(switchboard_media::now_ms()).await?;
+            println!(
+                "removed {} unreferenced uploads, {} blobs, {} stale staged files",
+                r.media_removed, r.blobs_removed, r.staged_removed
+            );
             Ok(())
         }
         AdminCommand::User { phone } => {

@@ -17,6 +17,12 @@ pub struct FileConfig {
     pub dev: Option<bool>,
     pub demo: Option<bool>,
     pub admin_token: Option<String>,
+    /// PostgreSQL connection string; unset: the embedded store in `data_dir`.
+    pub database: Option<String>,
+    /// NATS URL for fan-out between nodes; unset: in-process fan-out (one node).
+    pub bus: Option<String>,
+    /// Prefix of the per-user NATS subjects (deployments sharing one NATS differ here).
+    pub bus_subject_prefix: Option<String>,
     #[serde(default)]
     pub limits: FileLimits,
     #[serde(default)]
@@ -43,6 +49,8 @@ pub struct FileSms {
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub listen: Option<String>,
+    pub database: Option<String>,
+    pub bus: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub dev: bool,
     pub demo: bool,
@@ -60,6 +68,11 @@ pub struct Config {
     pub demo: bool,
     /// The platform admin token; `None` disables the admin API.
     pub admin_token: Option<String>,
+    /// PostgreSQL instead of the embedded store (scale-out).
+    pub database: Option<String>,
+    /// NATS instead of in-process fan-out (scale-out).
+    pub bus: Option<String>,
+    pub bus_subject_prefix: String,
     pub registrations_per_phone_per_hour: u32,
     pub registrations_per_address_per_hour: u32,
     /// WebSocket connections held at once; more are refused with 503.
@@ -144,6 +157,9 @@ impl Config {
             dev,
             demo,
             admin_token,
+            database: o.database.or(fc.database).filter(|d| !d.is_empty()),
+            bus: o.bus.or(fc.bus).filter(|b| !b.is_empty()),
+            bus_subject_prefix: fc.bus_subject_prefix.unwrap_or_else(|| "sb.u".to_owned()),
             registrations_per_phone_per_hour: l
                 .registrations_per_phone_per_hour
                 .unwrap_or(if dev { 1000 } else { 5 }),
@@ -166,6 +182,27 @@ impl Config {
                 name: "limits.outbox_frames",
                 value: config.outbox_frames.to_string(),
                 hint: "must be between 16 and 1000000",
+            });
+        }
+        if let Some(url) = &config.bus
+            && !url.starts_with("nats://")
+        {
+            return Err(ConfigError::Invalid {
+                name: "bus",
+                value: url.clone(),
+                hint: "expected a nats:// URL, e.g. nats://127.0.0.1:4222",
+            });
+        }
+        if config.bus_subject_prefix.is_empty()
+            || !config
+                .bus_subject_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        {
+            return Err(ConfigError::Invalid {
+                name: "bus_subject_prefix",
+                value: config.bus_subject_prefix.clone(),
+                hint: "use letters, digits, '.', '_' or '-'",
             });
         }
         if let Some(url) = &config.sms_hook_url
@@ -214,6 +251,12 @@ dev = false
 demo = false
 # Platform admin token (at least 16 characters); better set SWITCHBOARD_ADMIN_TOKEN.
 # admin_token = "..."
+# Scale-out: PostgreSQL for state and NATS for fan-out, shared by every node.
+# Unset: the embedded store in data_dir and in-process fan-out (one node).
+# database = "postgres://switchboard@db.internal/switchboard"
+# bus = "nats://nats.internal:4222"
+# Prefix of the per-user NATS subjects.
+bus_subject_prefix = "sb.u"
 
 [limits]
 # Registrations per phone number per hour (dev mode default: 1000).

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod chats;
+mod cluster;
 mod live;
+mod media;
 mod ops;
 mod support;
