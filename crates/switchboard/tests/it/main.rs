@@ -1,5 +1,6 @@
 //! End-to-end tests of the `switchboard` binary: the crash test and the CLI.
 
 mod cli;
+mod cluster_crash;
 mod crash;
 mod support;
