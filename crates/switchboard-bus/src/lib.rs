@@ -45,6 +45,9 @@ pub trait Bus: Send + Sync + 'static {
 pub struct Subscription {
     rx: mpsc::Receiver<Envelope>,
     _guard: Option<Box<dyn Send + Sync>>,
+    /// Completes once publishes from every node reach this subscription (a bus that
+    /// spans nodes confirms its interest with its broker first).
+    ready: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Subscription {
@@ -53,6 +56,21 @@ impl Subscription {
         Subscription {
             rx,
             _guard: Some(guard),
+            ready: None,
+        }
+    }
+
+    /// Marks the subscription as live only once `ready` fires (or its sender goes).
+    pub fn with_ready(mut self, ready: tokio::sync::oneshot::Receiver<()>) -> Self {
+        self.ready = Some(ready);
+        self
+    }
+
+    /// Waits until entries published anywhere reach this subscription. Sync reads
+    /// the store once more after this, so nothing committed meanwhile is missed.
+    pub async fn ready(&mut self) {
+        if let Some(ready) = self.ready.take() {
+            let _ = ready.await;
         }
     }
 

@@ -13,7 +13,10 @@ use switchboard_proto::http::{
 };
 
 use crate::error::{Error, Result};
+
+mod media;
 use crate::session::{Session, SessionConfig};
+pub use media::MediaDownload;
 
 /// An HTTP client for one Switchboard server, optionally holding a device token.
 ///

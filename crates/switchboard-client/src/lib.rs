@@ -22,7 +22,7 @@ mod session;
 pub use backoff::Backoff;
 pub use cursor::Cursor;
 pub use error::{Error, Result};
-pub use http::Client;
+pub use http::{Client, MediaDownload};
 pub use session::{Session, SessionConfig, Target, parse_server_frame};
 pub use switchboard_proto as proto;
 pub use switchboard_proto::{ClientFrame, ServerFrame};

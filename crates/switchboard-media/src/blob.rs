@@ -105,7 +105,9 @@ fn install(staged: TempPath, dest: &Path) -> Result<(), MediaError> {
         .parent()
         .ok_or_else(|| MediaError::Backend("a blob path has a parent".into()))?;
     std::fs::create_dir_all(dir)?;
-    staged.persist(dest).map_err(|e| MediaError::from(e.error))?;
+    staged
+        .persist(dest)
+        .map_err(|e| MediaError::from(e.error))?;
     fsync_dir(dir)?;
     Ok(())
 }
@@ -369,9 +371,14 @@ mod tests {
         let store = FsBlobStore::open(dir.path()).expect("open");
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let key = sha(&data);
-        let staged = stage_bytes(&store.staging_dir(), &data).await.expect("stage");
+        let staged = stage_bytes(&store.staging_dir(), &data)
+            .await
+            .expect("stage");
         store.put_file(&key, staged).await.expect("put");
-        assert_eq!(store.size(&key).await.expect("size"), Some(data.len() as u64));
+        assert_eq!(
+            store.size(&key).await.expect("size"),
+            Some(data.len() as u64)
+        );
         let all: Vec<Bytes> = store
             .read(&key, None)
             .await
@@ -389,7 +396,9 @@ mod tests {
             .expect("stream");
         assert_eq!(part.concat(), &data[100..70_000]);
         // Storing the same content again keeps one blob and leaves no staged file.
-        let again = stage_bytes(&store.staging_dir(), &data).await.expect("stage");
+        let again = stage_bytes(&store.staging_dir(), &data)
+            .await
+            .expect("stage");
         store.put_file(&key, again).await.expect("put again");
         assert_eq!(all_files(dir.path()).len(), 1);
         store.delete(&key).await.expect("delete");
@@ -409,7 +418,9 @@ mod tests {
         let key = sha(&data);
         // A staged file that was never installed (a crash or an aborted upload) is not
         // visible under any blob name, and is removed when dropped.
-        let staged = stage_bytes(&store.staging_dir(), &data).await.expect("stage");
+        let staged = stage_bytes(&store.staging_dir(), &data)
+            .await
+            .expect("stage");
         assert_eq!(store.size(&key).await.expect("size"), None);
         let staged_path = staged.to_path_buf();
         assert!(staged_path.starts_with(store.staging_dir()));

@@ -5,7 +5,7 @@ use std::io;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    #[error("{kind} files are limited to {limit} bytes")]
+    #[error("{kind} files are limited to {} MiB", limit / (1024 * 1024))]
     TooLarge { kind: &'static str, limit: u64 },
     #[error("unsupported file type: {0}")]
     Unsupported(String),

@@ -126,8 +126,8 @@ pub fn strip_jpeg(b: &[u8]) -> Result<Option<Vec<u8>>, &'static str> {
             }
             continue;
         }
-        let len = u16::from_be_bytes([*b.get(i + 2).ok_or(BAD)?, *b.get(i + 3).ok_or(BAD)?])
-            as usize;
+        let len =
+            u16::from_be_bytes([*b.get(i + 2).ok_or(BAD)?, *b.get(i + 3).ok_or(BAD)?]) as usize;
         if len < 2 || i + 2 + len > b.len() {
             return Err(BAD);
         }

@@ -139,6 +139,17 @@ pub fn sniff(head: &[u8], complete: bool) -> Result<Sniffed, MediaError> {
     if let Some(r) = by_ftyp(head) {
         return r;
     }
+    if head.starts_with(b"#!AMR") {
+        return Ok(Sniffed::new("audio/amr", Kind::Audio));
+    }
+    if head.starts_with(b"\x1a\x45\xdf\xa3") {
+        // EBML: WebM is allowed, other Matroska files are not.
+        let doc = &head[..head.len().min(64)];
+        if doc.windows(7).any(|w| w == b"\x42\x82\x84webm") {
+            return Ok(Sniffed::new("video/webm", Kind::Video));
+        }
+        return Err(MediaError::Unsupported("video/x-matroska".into()));
+    }
     if let Some(t) = infer::get(head) {
         use Kind::*;
         let mime = t.mime_type();
@@ -262,10 +273,7 @@ mod tests {
 
     #[test]
     fn documents() {
-        assert_eq!(
-            mime(b"%PDF-1.7\n"),
-            Ok(("application/pdf", Kind::Document))
-        );
+        assert_eq!(mime(b"%PDF-1.7\n"), Ok(("application/pdf", Kind::Document)));
         assert_eq!(
             mime(b"PK\x03\x04\x14\0\0\0\0\0"),
             Ok(("application/zip", Kind::Document))

@@ -131,3 +131,36 @@ pub struct MessageList {
 pub struct AddMemberRequest {
     pub user: String,
 }
+
+/// `POST /v1/media` and `GET /v1/media/{id}/info` (protocol v1 section 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaInfo {
+    pub media_id: String,
+    /// Sniffed from the content, never taken from the declared header.
+    pub mime_type: String,
+    /// `image`, `video`, `audio` or `document` (a photo sent as a document says so).
+    pub kind: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the stored bytes (also the download's `ETag`).
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(default)]
+    pub has_thumbnail: bool,
+    #[serde(default)]
+    pub created_at: i64,
+}
+
+/// `POST /v1/media/{id}/link`: short-lived signed URLs (relative to the server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaLink {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}

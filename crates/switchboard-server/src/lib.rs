@@ -6,7 +6,8 @@
 //! store so everything acknowledged is on disk.
 //!
 //! **Invariant:** only this crate's start-up code (`run`) knows which store and bus
-//! backend is in use; handlers see `dyn Store` and `dyn Bus`.
+//! backend is in use (embedded or PostgreSQL, in-process or NATS, from the config);
+//! handlers see `dyn Store` and `dyn Bus`.
 
 pub mod accounts;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod fanout;
+pub mod media;
 pub mod ops;
 pub mod render;
 pub mod state;
@@ -27,12 +29,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use switchboard_bus::{Bus, LocalBus};
+use switchboard_bus_nats::{NatsBus, NatsBusError, NatsBusOptions};
 use switchboard_core::ratelimit::WindowLimiter;
 use switchboard_store::{Store, StoreError};
 use switchboard_store_embedded::EmbeddedStore;
+use switchboard_store_postgres::PgStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -48,6 +52,10 @@ pub enum ServerError {
     },
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot open media storage: {0}")]
+    Media(#[from] switchboard_media::MediaError),
+    #[error("cannot connect the bus: {0}")]
+    Bus(#[from] NatsBusError),
     #[error("server i/o: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -58,6 +66,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(accounts::router())
         .merge(chats::router())
         .merge(ops::router())
+        .merge(media::router())
         .route("/v1/ws", get(ws::upgrade))
         .fallback(|| async { error::ApiError::not_found("no such endpoint; see docs/protocol.md") })
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
@@ -75,17 +84,38 @@ pub async fn run(
         path: config.data_dir.clone(),
         source,
     })?;
-    let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(config.outbox_frames));
+    let bus: Arc<dyn Bus> = match &config.bus {
+        None => Arc::new(LocalBus::new(config.outbox_frames)),
+        Some(url) => Arc::new(
+            NatsBus::connect_with(
+                url,
+                NatsBusOptions {
+                    capacity: config.outbox_frames,
+                    subject_prefix: config.bus_subject_prefix.clone(),
+                    ..NatsBusOptions::default()
+                },
+            )
+            .await?,
+        ),
+    };
     let (sink, fanout_task) = fanout::start(bus.clone());
-    let dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, sink))
-        .await
-        .map_err(|e| StoreError::Backend(format!("store open task failed: {e}")))??;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store: Arc<dyn Store> = match &config.database {
+        Some(dsn) => Arc::new(PgStore::connect(dsn, sink).await?),
+        None => {
+            let dir = config.data_dir.clone();
+            let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, sink))
+                .await
+                .map_err(|e| StoreError::Backend(format!("store open task failed: {e}")))??;
+            Arc::new(store)
+        }
+    };
     let clock = state::system_clock();
     if config.demo {
         demo::seed(store.as_ref(), clock()).await?;
     }
+    let media = Arc::new(media::open(&config.data_dir)?);
+    media.clear_staging()?;
+    let media_gc_task = media::spawn_gc(media.clone(), clock.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let max_connections = config.max_connections;
     let state: SharedState = Arc::new(AppState {
@@ -107,6 +137,7 @@ pub async fn run(
         metrics: ops::prometheus(),
         config,
         store: store.clone(),
+        media,
         bus,
         clock,
     });
@@ -138,6 +169,7 @@ pub async fn run(
     }
     store.close().await?;
     fanout_task.abort();
+    media_gc_task.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
+    /// Media uploads, blobs and their index (`media.rs`).
+    pub media: Arc<switchboard_media::MediaService>,
     pub clock: Clock,
     /// Registrations per phone number and per client address.
     pub phone_limiter: Mutex<WindowLimiter>,

@@ -695,7 +695,9 @@ impl Connection {
             return Flow::Continue;
         }
         if self.sub.is_none() {
-            self.sub = Some(self.state.bus.subscribe(&self.authed.user_id));
+            let mut sub = self.state.bus.subscribe(&self.authed.user_id);
+            sub.ready().await;
+            self.sub = Some(sub);
         }
         if let Err(e) = self.catch_up().await {
             self.push_error(None, e.into());

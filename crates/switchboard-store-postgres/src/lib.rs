@@ -119,13 +119,6 @@ pub(crate) fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn kind_str(k: ChatKind) -> &'static str {
-    match k {
-        ChatKind::Direct => "direct",
-        ChatKind::Group => "group",
-    }
-}
-
 fn role_str(r: Role) -> &'static str {
     match r {
         Role::Admin => "admin",
@@ -490,13 +483,8 @@ impl Store for PgStore {
     async fn create_device(&self, device: &Device, token_hash: &str) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg_err)?;
-        require_users(&**tx, &[&device.user_id]).await?;
-        let conflict = || {
-            format!(
-                "device {} or its token already exists",
-                device.device_id
-            )
-        };
+        require_users(&*tx, &[&device.user_id]).await?;
+        let conflict = || format!("device {} or its token already exists", device.device_id);
         tx.execute(
             "INSERT INTO devices (user_id, device_id, name, created_at) VALUES ($1, $2, $3, $4)",
             &[
@@ -578,7 +566,7 @@ impl Store for PgStore {
             .await
             .map_err(pg_err)?;
         }
-        let chat = loaded(&**tx, &chat_id).await?;
+        let chat = loaded(&*tx, &chat_id).await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(chat)
     }
@@ -631,7 +619,7 @@ impl Store for PgStore {
         )
         .await
         .map_err(pg_err)?;
-        let chat = loaded(&**tx, &new.chat_id).await?;
+        let chat = loaded(&*tx, &new.chat_id).await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(chat)
     }
@@ -644,8 +632,8 @@ impl Store for PgStore {
     async fn add_member(&self, chat_id: &str, user_id: &str, role: Role) -> StoreResult<Chat> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg_err)?;
-        let chat = lock_group(&**tx, chat_id).await?;
-        require_users(&**tx, &[user_id]).await?;
+        let chat = lock_group(&*tx, chat_id).await?;
+        require_users(&*tx, &[user_id]).await?;
         if chat.is_member(user_id) {
             return Ok(chat);
         }
@@ -659,7 +647,7 @@ impl Store for PgStore {
         )
         .await
         .map_err(pg_err)?;
-        let chat = loaded(&**tx, chat_id).await?;
+        let chat = loaded(&*tx, chat_id).await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(chat)
     }
@@ -667,7 +655,7 @@ impl Store for PgStore {
     async fn remove_member(&self, chat_id: &str, user_id: &str) -> StoreResult<Chat> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg_err)?;
-        let chat = lock_group(&**tx, chat_id).await?;
+        let chat = lock_group(&*tx, chat_id).await?;
         if !chat.is_member(user_id) {
             return Ok(chat);
         }
@@ -686,7 +674,7 @@ impl Store for PgStore {
         )
         .await
         .map_err(pg_err)?;
-        let chat = loaded(&**tx, chat_id).await?;
+        let chat = loaded(&*tx, chat_id).await?;
         tx.commit().await.map_err(pg_err)?;
         Ok(chat)
     }

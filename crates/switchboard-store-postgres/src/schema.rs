@@ -12,7 +12,7 @@
 
 use crate::{backend, pg_err};
 use switchboard_store::{StoreError, StoreResult};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Transaction};
 
 /// The first key of the advisory lock taken while migrating ("SWBT").
 const LOCK_CLASS: i32 = 0x5357_4254;
@@ -110,6 +110,20 @@ pub const MIGRATIONS: &[&str] = &[
 /// Applies every migration this database lacks, under the advisory lock.
 pub async fn migrate(client: &mut Client) -> StoreResult<()> {
     let tx = client.transaction().await.map_err(pg_err)?;
+    match apply(&tx).await {
+        Ok(()) => tx.commit().await.map_err(pg_err),
+        Err(e) => {
+            // Roll back now rather than when the connection is next used: the lock
+            // and the half-done work must not outlive this call.
+            if let Err(rb) = tx.rollback().await {
+                tracing::warn!(error = %rb, "rolling back a failed migration");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn apply(tx: &Transaction<'_>) -> StoreResult<()> {
     tx.execute(
         "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
         &[&LOCK_CLASS],
@@ -148,5 +162,5 @@ pub async fn migrate(client: &mut Client) -> StoreResult<()> {
             .await
             .map_err(pg_err)?;
     }
-    tx.commit().await.map_err(pg_err)
+    Ok(())
 }

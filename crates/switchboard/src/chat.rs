@@ -67,7 +67,8 @@ enum ChatCommand {
     SetName { name: String },
     /// List your chats.
     Chats,
-    /// Send a text message to a person or a chat.
+    /// Send a text message (or, with --file, a photo, video, voice note or document)
+    /// to a person or a chat.
     Send {
         /// A person's phone number (the direct chat is made on first use).
         #[arg(long, conflicts_with = "chat", required_unless_present = "chat")]
@@ -75,9 +76,25 @@ enum ChatCommand {
         /// A chat id (see `chats`).
         #[arg(long)]
         chat: Option<String>,
+        /// Upload this file and send it; the text, if any, is its caption.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// With --file: send as a document (original bytes, metadata kept).
+        #[arg(long, requires = "file")]
+        document: bool,
         /// The text; several words are joined with spaces.
-        #[arg(required = true, num_args = 1..)]
+        #[arg(required_unless_present = "file", num_args = 0..)]
         text: Vec<String>,
+    },
+    /// Download a media file (its id is in the message, `[media ID]`).
+    Download {
+        media_id: String,
+        /// Where to write it [default: ./MEDIA_ID.EXT].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// The thumbnail instead of the file.
+        #[arg(long)]
+        thumbnail: bool,
     },
     /// Show a chat's recent messages, oldest first.
     History {
@@ -281,7 +298,13 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        ChatCommand::Send { to, chat, text } => {
+        ChatCommand::Send {
+            to,
+            chat,
+            file,
+            document,
+            text,
+        } => {
             let client = authed(&cfg)?;
             let target = match (to, chat) {
                 (_, Some(chat)) => Target::Chat(chat),
@@ -289,6 +312,28 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                 (None, None) => bail!("say where to send\nhint: --to +49… or --chat ID"),
             };
             let text = text.join(" ");
+            let media = match &file {
+                Some(path) => {
+                    let data = tokio::fs::read(path)
+                        .await
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let info = client
+                        .upload_media(data, document)
+                        .await
+                        .map_err(|e| hint(e, client.base_url()))?;
+                    if !out.json {
+                        println!(
+                            "uploaded {} ({}, {} bytes) as {}",
+                            path.display(),
+                            info.mime_type,
+                            info.size,
+                            info.media_id
+                        );
+                    }
+                    Some(info)
+                }
+                None => None,
+            };
             // A one-shot sender does not sync: the stream stays for `listen` to show.
             let config = SessionConfig {
                 reconnect: true,
@@ -300,7 +345,17 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                 .connect_with(0, config)
                 .await
                 .map_err(|e| hint(e, client.base_url()))?;
-            let client_id = session.send_text(target, &text).await.map_err(sdk)?;
+            let client_id = match media {
+                Some(media) => {
+                    let mut body = serde_json::json!({ "media_id": media.media_id });
+                    if !text.is_empty() {
+                        body["caption"] = serde_json::Value::String(text.clone());
+                    }
+                    let body = serde_json::value::to_raw_value(&body)?;
+                    session.send(target, body, None).await.map_err(sdk)?
+                }
+                None => session.send_text(target, &text).await.map_err(sdk)?,
+            };
             let answer = tokio::time::timeout(Duration::from_secs(15), async {
                 loop {
                     match session.next().await? {
@@ -337,6 +392,70 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                         println!("sent to chat {chat_id} as #{seq}");
                     }
                 }
+            }
+        }
+        ChatCommand::Download {
+            media_id,
+            out: path,
+            thumbnail,
+        } => {
+            let client = authed(&cfg)?;
+            let mut dl = client
+                .download_media(&media_id, thumbnail, None)
+                .await
+                .map_err(|e| hint(e, client.base_url()))?;
+            let path = path.unwrap_or_else(|| {
+                let ext = match dl.content_type().unwrap_or("") {
+                    t if t.starts_with("image/jpeg") => "jpg",
+                    t if t.starts_with("image/png") => "png",
+                    t if t.starts_with("image/webp") => "webp",
+                    t if t.starts_with("image/gif") => "gif",
+                    t if t.starts_with("image/heic") => "heic",
+                    t if t.starts_with("video/mp4") => "mp4",
+                    t if t.starts_with("video/webm") => "webm",
+                    t if t.starts_with("video/quicktime") => "mov",
+                    t if t.starts_with("video/3gpp") => "3gp",
+                    t if t.starts_with("audio/mpeg") => "mp3",
+                    t if t.starts_with("audio/ogg") => "ogg",
+                    t if t.starts_with("audio/mp4") => "m4a",
+                    t if t.starts_with("audio/aac") => "aac",
+                    t if t.starts_with("audio/amr") => "amr",
+                    t if t.starts_with("application/pdf") => "pdf",
+                    t if t.starts_with("application/zip") => "zip",
+                    t if t.starts_with("text/plain") => "txt",
+                    _ => "bin",
+                };
+                let suffix = if thumbnail { "-thumb" } else { "" };
+                PathBuf::from(format!("{media_id}{suffix}.{ext}"))
+            });
+            // Written to a temporary name and renamed, so a failed download leaves no
+            // file that looks complete.
+            let tmp = path.with_extension("part");
+            let mut file = tokio::fs::File::create(&tmp)
+                .await
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut written = 0u64;
+            let result: anyhow::Result<()> = async {
+                while let Some(chunk) = dl.chunk().await.map_err(sdk)? {
+                    tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
+                    written += chunk.len() as u64;
+                }
+                tokio::io::AsyncWriteExt::flush(&mut file).await?;
+                file.sync_all().await?;
+                Ok(())
+            }
+            .await;
+            if let Err(e) = result {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e.context("download failed"));
+            }
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            if out.json {
+                out.value(&serde_json::json!({"path": path, "size": written}))?;
+            } else {
+                println!("saved {} ({written} bytes)", path.display());
             }
         }
         ChatCommand::History {
