@@ -6,7 +6,10 @@
 //!   connection when `--server-pid` is given;
 //! - `direct`: sender/receiver pairs, each sender keeping K sends in flight (or paced to
 //!   a fixed total rate): acks/s, deliveries/s, send→ack and send→receive latency;
-//! - `group`: one group, S senders, fan-out deliveries/s and latency.
+//! - `group`: one group, S senders, fan-out deliveries/s and latency;
+//! - `media`: per payload size, concurrent uploads (as documents) then verified
+//!   downloads: uploads/s, MiB/s each way, latency, the server's RSS every 100 ms when
+//!   `--server-pid` is given, and a raw disk write of the same bytes for comparison.
 //!
 //! Users are registered through the public API (dev mode returns the code). Against a
 //! 127.x server, registrations and connections are spread over many 127.x.y.z source
@@ -14,6 +17,7 @@
 
 mod idle;
 mod load;
+mod media;
 mod report;
 mod users;
 
@@ -21,6 +25,7 @@ use clap::{Args, Subcommand};
 
 pub use idle::{IdleArgs, IdleChildArgs};
 pub use load::{DirectArgs, GroupArgs};
+pub use media::MediaArgs;
 pub use users::{CommonArgs, User};
 
 /// `switchboard bench`: pick a scenario.
@@ -38,6 +43,8 @@ enum Scenario {
     Direct(DirectArgs),
     /// Group fan-out throughput and latency.
     Group(GroupArgs),
+    /// Media upload/download throughput, latency and server memory.
+    Media(MediaArgs),
     /// Internal: one child process of `idle`.
     #[command(hide = true)]
     IdleChild(IdleChildArgs),
@@ -49,6 +56,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Idle(a) => idle::run(a).await,
         Scenario::Direct(a) => load::run_direct(a).await,
         Scenario::Group(a) => load::run_group(a).await,
+        Scenario::Media(a) => media::run(a).await,
         Scenario::IdleChild(a) => idle::child(a).await,
     }
 }
@@ -79,5 +87,17 @@ mod tests {
         ])
         .expect("parses");
         assert!(matches!(cli.bench.scenario, Scenario::Direct(_)));
+        let cli = Cli::try_parse_from([
+            "bench",
+            "media",
+            "--server",
+            "http://127.0.0.1:1",
+            "--sizes",
+            "1MiB,50MiB",
+            "--count",
+            "3",
+        ])
+        .expect("parses");
+        assert!(matches!(cli.bench.scenario, Scenario::Media(_)));
     }
 }
