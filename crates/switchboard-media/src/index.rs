@@ -46,6 +46,41 @@ pub trait MediaIndex: Send + Sync {
     async fn delete(&self, media_id: &str) -> Result<(), MediaError>;
     /// Whether any record still uses `sha256` as its content or its thumbnail.
     async fn blob_in_use(&self, sha256: &str) -> Result<bool, MediaError>;
+    /// The right to run one garbage collection pass; `None` while another holder
+    /// (another node sharing this index) runs one. An index used by one process only
+    /// always grants it; a shared one takes a lock that the lease releases.
+    async fn try_gc_lease(&self) -> Result<Option<GcLease>, MediaError> {
+        Ok(Some(GcLease::local()))
+    }
+}
+
+/// What a shared index does to give a [`GcLease`] back.
+#[async_trait::async_trait]
+pub trait LeaseRelease: Send {
+    async fn release(self: Box<Self>);
+}
+
+/// Held while a garbage collection pass runs; give it back with [`GcLease::release`]
+/// (a dropped lease is released by its implementation as best it can).
+pub struct GcLease {
+    inner: Option<Box<dyn LeaseRelease>>,
+}
+
+impl GcLease {
+    /// A lease with nothing to release (one process, one index).
+    pub fn local() -> Self {
+        GcLease { inner: None }
+    }
+
+    pub fn new(inner: Box<dyn LeaseRelease>) -> Self {
+        GcLease { inner: Some(inner) }
+    }
+
+    pub async fn release(mut self) {
+        if let Some(inner) = self.inner.take() {
+            inner.release().await;
+        }
+    }
 }
 
 /// The embedded index: one SQLite connection used from blocking threads.

@@ -8,7 +8,8 @@
 //! - [`imaging`] and [`av`]: image dimensions, thumbnails and metadata removal; video and
 //!   audio probing through `ffprobe`/`ffmpeg` when present.
 //! - [`index`]: the [`MediaIndex`] trait (media records and the chats they were sent in)
-//!   with an SQLite implementation in `<data_dir>/media.db`.
+//!   with an SQLite implementation in `<data_dir>/media.db`, and (feature `postgres`)
+//!   [`pg::PgIndex`], shared by every node of a cluster.
 //! - [`service`]: [`MediaService`], which streams uploads to staging, ingests them,
 //!   checks access and collects garbage; [`sign`]: short-lived signed URLs.
 
@@ -17,13 +18,17 @@ pub mod blob;
 pub mod error;
 pub mod imaging;
 pub mod index;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod service;
 pub mod sign;
 pub mod sniff;
 
 pub use blob::{BlobStore, ByteStream, FsBlobStore};
 pub use error::MediaError;
-pub use index::{MediaIndex, MediaRecord, SqliteIndex};
+pub use index::{GcLease, MediaIndex, MediaRecord, SqliteIndex};
+#[cfg(feature = "postgres")]
+pub use pg::PgIndex;
 pub use service::{GcReport, IngestOptions, MediaService, Upload};
 pub use sniff::{Kind, Sniffed};
 

@@ -89,12 +89,24 @@ impl MediaService {
         blobs: Arc<dyn BlobStore>,
         staging: PathBuf,
     ) -> Result<Self, MediaError> {
-        std::fs::create_dir_all(&staging)?;
         let index = SqliteIndex::open(&data_dir.join("media.db"))?;
         let signer = UrlSigner::load_or_create(&data_dir.join("media.key"))?;
+        Self::with_parts(blobs, Arc::new(index), signer, staging)
+    }
+
+    /// Every part chosen by the caller: a cluster passes a shared blob store, a shared
+    /// index ([`crate::PgIndex`]) and a signer built from the shared secret. `staging`
+    /// must be on the blob store's filesystem for a local one (installs rename).
+    pub fn with_parts(
+        blobs: Arc<dyn BlobStore>,
+        index: Arc<dyn MediaIndex>,
+        signer: UrlSigner,
+        staging: PathBuf,
+    ) -> Result<Self, MediaError> {
+        std::fs::create_dir_all(&staging)?;
         Ok(MediaService {
             blobs,
-            index: Arc::new(index),
+            index,
             signer,
             staging,
             gc_lock: RwLock::new(()),
@@ -229,8 +241,21 @@ impl MediaService {
 
     /// Removes uploads created before `now - 24 h` that were never sent in a chat,
     /// their blobs when no other record uses them, and stale staged files.
+    /// With a shared index, only the node holding its GC lease collects records and
+    /// blobs (the others skip that part of the pass); staged files are per node.
     pub async fn gc(&self, now: i64) -> Result<GcReport, MediaError> {
         let mut report = GcReport::default();
+        if let Some(lease) = self.index.try_gc_lease().await? {
+            let collected = self.collect(now, &mut report).await;
+            lease.release().await;
+            collected?;
+        }
+        let staging = self.staging.clone();
+        report.staged_removed = blocking(move || sweep_staging(&staging, STAGING_TTL)).await??;
+        Ok(report)
+    }
+
+    async fn collect(&self, now: i64, report: &mut GcReport) -> Result<(), MediaError> {
         let cutoff = now - UNREFERENCED_TTL_MS;
         loop {
             let batch = self.index.unreferenced_before(cutoff, 256).await?;
@@ -249,9 +274,7 @@ impl MediaService {
                 }
             }
         }
-        let staging = self.staging.clone();
-        report.staged_removed = blocking(move || sweep_staging(&staging, STAGING_TTL)).await??;
-        Ok(report)
+        Ok(())
     }
 }
 

@@ -21,7 +21,11 @@ use switchboard_store::{Device, Registration};
 
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::state::{SharedState, lock};
+use crate::state::SharedState;
+
+/// The window of the registration and verification limits, which the store keeps
+/// (shared by every node of a cluster).
+const HOUR_MS: i64 = 3_600_000;
 
 pub fn router() -> Router<SharedState> {
     Router::new()
@@ -51,12 +55,27 @@ async fn register(
 ) -> ApiResult<ApiJson<RegisterResponse>> {
     let user_id = phone::user_id_from_phone(&req.phone)?;
     let now = state.now();
-    if !lock(&state.address_limiter).allow(&addr.ip().to_string(), now) {
+    let per_address = state.config.registrations_per_address_per_hour;
+    if !state
+        .store
+        .rate_hit(
+            &format!("reg-addr:{}", addr.ip()),
+            per_address,
+            HOUR_MS,
+            now,
+        )
+        .await?
+    {
         return Err(ApiError::too_many(
             "too many registrations from this address; try again later",
         ));
     }
-    if !lock(&state.phone_limiter).allow(&user_id, now) {
+    let per_phone = state.config.registrations_per_phone_per_hour;
+    if !state
+        .store
+        .rate_hit(&format!("reg-phone:{user_id}"), per_phone, HOUR_MS, now)
+        .await?
+    {
         return Err(ApiError::too_many(
             "too many registrations for this phone number; try again later",
         ));
@@ -118,7 +137,20 @@ async fn verify(
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> ApiResult<ApiJson<VerifyResponse>> {
     let now = state.now();
-    if !lock(&state.verify_limiter).allow(&addr.ip().to_string(), now) {
+    let per_address = state
+        .config
+        .registrations_per_address_per_hour
+        .saturating_mul(5);
+    if !state
+        .store
+        .rate_hit(
+            &format!("verify-addr:{}", addr.ip()),
+            per_address,
+            HOUR_MS,
+            now,
+        )
+        .await?
+    {
         return Err(ApiError::too_many(
             "too many verification attempts from this address; try again later",
         ));

@@ -16,6 +16,10 @@ pub struct ServeArgs {
     /// Directory of the embedded store [default: ./switchboard-data].
     #[arg(long, env = "SWITCHBOARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Directory of media blobs [default: <data_dir>/media]; shared by every node of
+    /// a cluster unless blobs are in S3.
+    #[arg(long, env = "SWITCHBOARD_MEDIA_DIR")]
+    pub media_dir: Option<PathBuf>,
     /// PostgreSQL connection string (scale-out); default: the embedded store.
     #[arg(long, env = "SWITCHBOARD_DATABASE")]
     pub database: Option<String>,
@@ -119,6 +123,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             database: args.database,
             bus: args.bus,
             data_dir: args.data_dir,
+            media_dir: args.media_dir,
             dev: args.dev,
             demo: args.demo,
             admin_token: std::env::var("SWITCHBOARD_ADMIN_TOKEN").ok(),

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 pub struct FileConfig {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    /// Where media blobs live; default `<data_dir>/media`. Nodes of one cluster
+    /// (`database` set) must share it (a shared filesystem) unless blobs are in S3.
+    pub media_dir: Option<PathBuf>,
     pub dev: Option<bool>,
     pub demo: Option<bool>,
     pub admin_token: Option<String>,
@@ -52,6 +55,7 @@ pub struct Overrides {
     pub database: Option<String>,
     pub bus: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub media_dir: Option<PathBuf>,
     pub dev: bool,
     pub demo: bool,
     pub admin_token: Option<String>,
@@ -62,6 +66,8 @@ pub struct Overrides {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// Media blobs on the local filesystem (`<data_dir>/media` unless set).
+    pub media_dir: PathBuf,
     /// Dev mode: verification codes are returned as `dev_code`; limits are roomy.
     pub dev: bool,
     /// Seed demo users and chats at start.
@@ -148,12 +154,18 @@ impl Config {
             });
         }
         let l = fc.limits;
+        let data_dir = o
+            .data_dir
+            .or(fc.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let config = Config {
             listen,
-            data_dir: o
-                .data_dir
-                .or(fc.data_dir)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            media_dir: o
+                .media_dir
+                .or(fc.media_dir)
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or_else(|| data_dir.join("media")),
+            data_dir,
             dev,
             demo,
             admin_token,
@@ -245,6 +257,10 @@ pub fn example_toml() -> String {
 listen = "{DEFAULT_LISTEN}"
 # Where the embedded store keeps its files.
 data_dir = "{DEFAULT_DATA_DIR}"
+# Where media blobs are kept (default: <data_dir>/media). Every node of a cluster
+# (database set) must see the same blobs: mount one shared filesystem here on every
+# node, or keep blobs in S3 (SWITCHBOARD_MEDIA_S3_BUCKET, a build with feature s3).
+# media_dir = "/srv/switchboard-media"
 # Dev mode: verification codes are returned in the API as `dev_code`.
 dev = false
 # Seed demo users and chats at start (implies dev mode).

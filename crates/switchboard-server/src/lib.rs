@@ -25,7 +25,7 @@ pub mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -33,7 +33,6 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use switchboard_bus::{Bus, LocalBus};
 use switchboard_bus_nats::{NatsBus, NatsBusError, NatsBusOptions};
-use switchboard_core::ratelimit::WindowLimiter;
 use switchboard_store::{Store, StoreError};
 use switchboard_store_embedded::EmbeddedStore;
 use switchboard_store_postgres::PgStore;
@@ -99,8 +98,14 @@ pub async fn run(
         ),
     };
     let (sink, fanout_task) = fanout::start(bus.clone());
+    // On PostgreSQL the media index and URL secret live there too (shared by nodes).
+    let mut shared_media = None;
     let store: Arc<dyn Store> = match &config.database {
-        Some(dsn) => Arc::new(PgStore::connect(dsn, sink).await?),
+        Some(dsn) => {
+            let pg = PgStore::connect(dsn, sink).await?;
+            shared_media = Some(switchboard_media::PgIndex::new(pg.pool()));
+            Arc::new(pg)
+        }
         None => {
             let dir = config.data_dir.clone();
             let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, sink))
@@ -113,24 +118,17 @@ pub async fn run(
     if config.demo {
         demo::seed(store.as_ref(), clock()).await?;
     }
-    let media = Arc::new(media::open(&config.data_dir)?);
-    media.clear_staging()?;
+    let clustered = shared_media.is_some();
+    let media = Arc::new(media::open_node(&config, shared_media).await?);
+    if !clustered {
+        // Only one node uses this staging directory: nothing can be in progress. In a
+        // cluster it may be shared; the GC's age-based sweep removes leftovers there.
+        media.clear_staging()?;
+    }
     let media_gc_task = media::spawn_gc(media.clone(), clock.clone());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let max_connections = config.max_connections;
     let state: SharedState = Arc::new(AppState {
-        phone_limiter: Mutex::new(WindowLimiter::new(
-            config.registrations_per_phone_per_hour,
-            3_600_000,
-        )),
-        address_limiter: Mutex::new(WindowLimiter::new(
-            config.registrations_per_address_per_hour,
-            3_600_000,
-        )),
-        verify_limiter: Mutex::new(WindowLimiter::new(
-            config.registrations_per_address_per_hour.saturating_mul(5),
-            3_600_000,
-        )),
         connections: Arc::new(Semaphore::new(max_connections)),
         shutdown: shutdown_rx,
         http: reqwest::Client::new(),

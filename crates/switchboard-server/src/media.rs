@@ -13,7 +13,7 @@
 //! the chat reference before the message is appended; that reference is what grants
 //! the chat's members access and keeps the upload from garbage collection.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,11 +28,15 @@ use axum::routing::{get, post};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use switchboard_media::service::valid_media_id;
+use switchboard_media::sign::UrlSigner;
 use switchboard_media::sniff::MAX_UPLOAD;
-use switchboard_media::{IngestOptions, Kind, MediaError, MediaRecord, MediaService};
+use switchboard_media::{
+    BlobStore, FsBlobStore, IngestOptions, Kind, MediaError, MediaRecord, MediaService, PgIndex,
+};
 use switchboard_proto::http::{MediaInfo, MediaLink};
 
 use crate::auth::{self, Authed};
+use crate::config::Config;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::state::{Clock, SharedState};
 
@@ -54,21 +58,55 @@ pub fn router() -> Router<SharedState> {
 /// `SWITCHBOARD_MEDIA_S3_BUCKET` is set (with the standard `AWS_*` variables, and
 /// `SWITCHBOARD_MEDIA_S3_PREFIX` optionally), which needs a build with feature `s3`.
 pub fn open(data_dir: &Path) -> Result<MediaService, MediaError> {
+    let (blobs, staging) = blob_store(data_dir, &data_dir.join("media"))?;
+    MediaService::open_with(data_dir, blobs, staging)
+}
+
+/// The blob store and its staging directory: `media_dir` on the local filesystem, or
+/// S3 when `SWITCHBOARD_MEDIA_S3_BUCKET` is set (staging then under `data_dir`).
+#[cfg_attr(not(feature = "s3"), expect(unused_variables))]
+fn blob_store(
+    data_dir: &Path,
+    media_dir: &Path,
+) -> Result<(Arc<dyn BlobStore>, PathBuf), MediaError> {
     match std::env::var("SWITCHBOARD_MEDIA_S3_BUCKET")
         .ok()
         .filter(|b| !b.is_empty())
     {
-        None => MediaService::open_local(data_dir),
+        None => {
+            let fs = FsBlobStore::open(media_dir)?;
+            let staging = fs.staging_dir();
+            Ok((Arc::new(fs), staging))
+        }
         #[cfg(feature = "s3")]
         Some(bucket) => {
             let prefix = std::env::var("SWITCHBOARD_MEDIA_S3_PREFIX").unwrap_or_default();
             let store = switchboard_media::blob::S3BlobStore::from_env(&bucket, &prefix)?;
-            MediaService::open_with(data_dir, Arc::new(store), data_dir.join("media/tmp"))
+            Ok((Arc::new(store), data_dir.join("media/tmp")))
         }
         #[cfg(not(feature = "s3"))]
         Some(_) => Err(MediaError::Backend(
             "SWITCHBOARD_MEDIA_S3_BUCKET is set but this build has no S3 support; build with --features s3".into(),
         )),
+    }
+}
+
+/// Opens media for a serving node: blobs in `config.media_dir` (or S3, see [`open`]).
+/// With `shared` (a cluster on PostgreSQL) the index and the URL secret come from the
+/// database, so every node sees every upload and verifies every signed link; the
+/// blobs must then be shared too (S3, or one filesystem mounted at `media_dir` on
+/// every node). Without it, both are kept under `data_dir` as before.
+pub async fn open_node(
+    config: &Config,
+    shared: Option<PgIndex>,
+) -> Result<MediaService, MediaError> {
+    let (blobs, staging) = blob_store(&config.data_dir, &config.media_dir)?;
+    match shared {
+        None => MediaService::open_with(&config.data_dir, blobs, staging),
+        Some(index) => {
+            let signer = UrlSigner::new(index.shared_secret().await?);
+            MediaService::with_parts(blobs, Arc::new(index), signer, staging)
+        }
     }
 }
 

@@ -1,11 +1,11 @@
-//! What every request handler shares: the configuration, the store, the bus, rate
-//! limiters, the connection cap and the shutdown signal. Built once per server; two
+//! What every request handler shares: the configuration, the store (which also keeps
+//! the rate limits, shared by every node), the bus, the connection cap and the
+//! shutdown signal. Built once per server; two
 //! servers in one process never share state (no globals, save the metrics recorder).
 
 use std::sync::{Arc, Mutex};
 
 use switchboard_bus::Bus;
-use switchboard_core::ratelimit::WindowLimiter;
 use switchboard_store::Store;
 use tokio::sync::{Semaphore, watch};
 
@@ -30,11 +30,6 @@ pub struct AppState {
     /// Media uploads, blobs and their index (`media.rs`).
     pub media: Arc<switchboard_media::MediaService>,
     pub clock: Clock,
-    /// Registrations per phone number and per client address.
-    pub phone_limiter: Mutex<WindowLimiter>,
-    pub address_limiter: Mutex<WindowLimiter>,
-    /// Verification attempts per client address (on top of the per-registration cap).
-    pub verify_limiter: Mutex<WindowLimiter>,
     /// One permit per WebSocket connection; shutdown waits for all to come back.
     pub connections: Arc<Semaphore>,
     /// Flips to true when the server starts shutting down.

@@ -22,10 +22,12 @@ pub use data::{FJALL_DIR, FORMAT_KEY, FORMAT_VERSION};
 
 use async_trait::async_trait;
 use rusqlite::Connection;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use switchboard_core::ratelimit::WindowLimiter;
 use switchboard_store::{
     Appended, Chat, ChatOverview, CommitSink, Device, InboxItem, NewGroup, NewMessage, NewReceipt,
     ReceiptOutcome, Registration, Role, Store, StoreError, StoreResult, StoredMessage, User,
@@ -55,6 +57,8 @@ pub struct EmbeddedStore {
     closed: AtomicBool,
     /// Bounds concurrent reads to the read pool's size.
     read_permits: tokio::sync::Semaphore,
+    /// `rate_hit` windows, per (max, window): in memory, so for this one node only.
+    limiters: Mutex<HashMap<(u32, i64), WindowLimiter>>,
 }
 
 /// What reads need: the fjall handles and the SQLite read pool.
@@ -142,6 +146,7 @@ impl EmbeddedStore {
             }),
             closed: AtomicBool::new(false),
             read_permits: tokio::sync::Semaphore::new(READ_POOL),
+            limiters: Mutex::new(HashMap::new()),
         })
     }
 
@@ -309,6 +314,17 @@ impl Store for EmbeddedStore {
     async fn inbox(&self, user_id: &str, after: u64, limit: usize) -> StoreResult<Vec<InboxItem>> {
         let id = user_id.to_string();
         self.read(move |s| s.data.inbox(&id, after, limit)).await
+    }
+
+    async fn rate_hit(&self, key: &str, max: u32, window_ms: i64, now: i64) -> StoreResult<bool> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        let mut limiters = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(limiters
+            .entry((max, window_ms))
+            .or_insert_with(|| WindowLimiter::new(max, window_ms))
+            .allow(key, now))
     }
 
     async fn close(&self) -> StoreResult<()> {

@@ -340,6 +340,12 @@ impl PgStore {
         })
     }
 
+    /// The pool of this store's database, for components that keep their own tables
+    /// in it (the media index, migrated by [`MIGRATIONS`]).
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
+    }
+
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
@@ -804,6 +810,31 @@ impl Store for PgStore {
             out.push(InboxItem { inbox_seq, entry });
         }
         Ok(out)
+    }
+
+    async fn rate_hit(&self, key: &str, max: u32, window_ms: i64, now: i64) -> StoreResult<bool> {
+        let c = self.client().await?;
+        if max == 0 {
+            return Ok(false);
+        }
+        let max = i32::try_from(max).unwrap_or(i32::MAX);
+        // One statement: a new key or an ended window starts at `now` with count 1;
+        // otherwise the count grows while under `max`. The row lock of the upsert
+        // serialises concurrent hits from every node; no row back = refused.
+        let row = c
+            .query_opt(
+                "INSERT INTO rate_windows AS w (key, window_start, count) VALUES ($1, $2, 1)
+                 ON CONFLICT (key) DO UPDATE SET
+                     window_start = CASE WHEN $2 - w.window_start >= $3
+                                         THEN $2 ELSE w.window_start END,
+                     count = CASE WHEN $2 - w.window_start >= $3 THEN 1 ELSE w.count + 1 END
+                 WHERE $2 - w.window_start >= $3 OR w.count < $4
+                 RETURNING count",
+                &[&key, &now, &window_ms, &max],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(row.is_some())
     }
 
     async fn close(&self) -> StoreResult<()> {

@@ -105,6 +105,40 @@ pub const MIGRATIONS: &[&str] = &[
         read bigint NOT NULL DEFAULT 0,
         PRIMARY KEY (chat_id, user_id)
     );",
+    // 2: state shared by every node: fixed-window rate limits (`Store::rate_hit`),
+    // the media index (`switchboard_media::PgIndex`, same design as its SQLite
+    // tables) and the secret that signs media URLs (one row, created once).
+    "CREATE TABLE rate_windows (
+        key text PRIMARY KEY,
+        window_start bigint NOT NULL,
+        count integer NOT NULL
+    );
+    CREATE TABLE media (
+        media_id text PRIMARY KEY,
+        uploader text NOT NULL,
+        sha256 text NOT NULL,
+        mime text NOT NULL,
+        kind text NOT NULL,
+        size bigint NOT NULL,
+        width bigint,
+        height bigint,
+        duration_ms bigint,
+        thumb_sha256 text,
+        created_at bigint NOT NULL
+    );
+    CREATE INDEX media_sha ON media (sha256);
+    CREATE INDEX media_thumb ON media (thumb_sha256);
+    CREATE INDEX media_created ON media (created_at);
+    CREATE TABLE media_refs (
+        media_id text NOT NULL,
+        chat_id text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (media_id, chat_id)
+    );
+    CREATE TABLE media_secret (
+        id smallint PRIMARY KEY CHECK (id = 1),
+        secret bytea NOT NULL CHECK (length(secret) = 32)
+    );",
 ];
 
 /// Applies every migration this database lacks, under the advisory lock.

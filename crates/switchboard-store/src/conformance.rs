@@ -193,6 +193,7 @@ macro_rules! store_conformance_tests {
             history_pages_newest_first: 1,
             inbox_pages_oldest_first: 1,
             user_chats_overview: 1,
+            rate_hit_fixed_window: 4,
             close_refuses_later_calls: 1,
         );
     };
@@ -1397,6 +1398,47 @@ pub mod cases {
         store.remove_member("g1", "1").await.expect("remove");
         assert_eq!(store.user_chats("1").await.expect("user_chats").len(), 1);
         assert!(store.user_chats("9").await.expect("user_chats").is_empty());
+    }
+
+    pub async fn rate_hit_fixed_window(ctx: Ctx) {
+        let store = &ctx.store;
+        let hit = |key: &'static str, max: u32, now: i64| {
+            let store = store.clone();
+            async move { store.rate_hit(key, max, 1000, now).await.expect("rate_hit") }
+        };
+        assert!(hit("a", 2, 0).await);
+        assert!(hit("a", 2, 10).await);
+        assert!(
+            !hit("a", 2, 20).await,
+            "the third hit in the window is refused"
+        );
+        assert!(
+            !hit("a", 2, 999).await,
+            "a refused hit does not move the window"
+        );
+        assert!(hit("b", 2, 20).await, "keys are independent");
+        assert!(
+            hit("a", 2, 1000).await,
+            "a new window starts after window_ms"
+        );
+        assert!(hit("a", 2, 1500).await);
+        assert!(!hit("a", 2, 1999).await);
+        assert!(!hit("z", 0, 0).await, "max 0 allows nothing");
+        // Concurrent hits on one key: exactly `max` are allowed.
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.rate_hit("c", 5, 60_000, 7).await.expect("rate_hit")
+            }));
+        }
+        let mut allowed = 0;
+        for t in tasks {
+            if t.await.expect("the task runs") {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "exactly max concurrent hits are allowed");
     }
 
     pub async fn close_refuses_later_calls(ctx: Ctx) {

@@ -105,6 +105,15 @@ pub trait Store: Send + Sync + 'static {
     /// The user's stream after `after`, oldest first, at most `limit` entries.
     async fn inbox(&self, user_id: &str, after: u64, limit: usize) -> StoreResult<Vec<InboxItem>>;
 
+    // --- shared coordination -------------------------------------------------------
+
+    /// Counts one event for `key` in a fixed window of `window_ms` that starts at the
+    /// key's first event (or its first event after the previous window ended). `true`:
+    /// allowed and counted; `false`: `max` events were already counted in this window,
+    /// and this one is not. Shared by every node on the same backend (the embedded
+    /// store keeps it in memory: one node, reset on restart).
+    async fn rate_hit(&self, key: &str, max: u32, window_ms: i64, now: i64) -> StoreResult<bool>;
+
     /// Makes everything acknowledged so far durable and stops background work.
     /// Called once at graceful shutdown.
     async fn close(&self) -> StoreResult<()>;

@@ -9,6 +9,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
+use switchboard_server::Config;
 
 use crate::support::*;
 
@@ -75,11 +77,17 @@ impl ClusterEnv {
     }
 
     pub async fn node(&self) -> TestServer {
+        self.node_with(|_| {}).await
+    }
+
+    /// A node of this cluster, with more settings changed by `edit`.
+    pub async fn node_with(&self, edit: impl FnOnce(&mut Config)) -> TestServer {
         let (dsn, prefix, nats) = (self.dsn.clone(), self.prefix.clone(), nats_url());
         TestServer::start_with(move |c| {
             c.database = Some(dsn);
             c.bus = Some(nats);
             c.bus_subject_prefix = prefix;
+            edit(c);
         })
         .await
     }
@@ -192,5 +200,95 @@ async fn three_nodes_one_database_one_bus() {
     a.stop().await;
     b.stop().await;
     c.stop().await;
+    env.drop_schema().await;
+}
+
+/// A small PNG made in memory.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 9 % 256) as u8, (y * 3 % 256) as u8, 40])
+    }));
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode a png");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_signed_links_and_rate_limits_are_shared_across_nodes() {
+    let Some(env) = ClusterEnv::new().await else {
+        return;
+    };
+    // Two nodes with their own data directories but one blob directory (what a shared
+    // filesystem mounted at every node's media_dir gives a real cluster).
+    let blobs = tempfile::tempdir().expect("a shared media directory");
+    let shared = |c: &mut Config| {
+        c.media_dir = blobs.path().to_owned();
+        c.registrations_per_phone_per_hour = 2;
+    };
+    let a = env.node_with(shared).await;
+    let b = env.node_with(shared).await;
+
+    // Uploaded on A; Ben (on B) sees nothing until it is sent to him.
+    let (ada, ada_token) = a.user(ADA).await;
+    let (ben, _) = b.user(BEN).await;
+    let bytes = png(24, 12);
+    let info = ada.upload_media(bytes, false).await.expect("upload on A");
+    let err = ben
+        .media_info(&info.media_id)
+        .await
+        .expect_err("not sent yet");
+    assert_eq!(err.status(), Some(404));
+
+    // Sent in their direct chat from A; downloadable by Ben on B.
+    let chat = ada.create_direct_chat(BEN).await.expect("direct chat");
+    let mut ws = RawWs::connect(&a, &ada_token).await;
+    ws.sync(0).await;
+    ws.send(
+        json!({"type": "send", "client_id": "pic", "chat_id": chat.chat_id,
+        "body": {"media_id": info.media_id, "caption": "from node A"}}),
+    )
+    .await;
+    let (ack, _) = ws.recv_until("ack").await;
+    assert_eq!(ack["client_id"], "pic");
+    assert_eq!(
+        ben.media_info(&info.media_id).await.expect("info on B"),
+        info
+    );
+    let dl = ben
+        .download_media(&info.media_id, false, None)
+        .await
+        .expect("download on B");
+    assert_eq!(dl.status(), 200);
+    let got = dl.bytes().await.expect("the bytes");
+    assert_eq!(hex::encode(Sha256::digest(&got)), info.sha256);
+
+    // A signed link minted on A works on B, without a token; a forged one does not.
+    let link = ada.media_link(&info.media_id).await.expect("link on A");
+    let on_b = reqwest::get(format!("{}{}", b.base, link.url))
+        .await
+        .expect("signed fetch on B");
+    assert_eq!(on_b.status().as_u16(), 200);
+    let got = on_b.bytes().await.expect("the bytes");
+    assert_eq!(hex::encode(Sha256::digest(&got)), info.sha256);
+    let (url, sig) = link.url.split_once("sig=").expect("a signature");
+    let forged = format!("{url}sig={}", "0".repeat(sig.len()));
+    let bad = reqwest::get(format!("{}{forged}", b.base))
+        .await
+        .expect("forged fetch on B");
+    assert!(!bad.status().is_success(), "{}", bad.status());
+
+    // The registration limit counts across nodes: two on A, the third on B is refused.
+    a.client().register(CAT).await.expect("first on A");
+    a.client().register(CAT).await.expect("second on A");
+    let err = b.client().register(CAT).await.expect_err("third on B");
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(429), Some("rate_limited"))
+    );
+    b.client().register(DAN).await.expect("another number on B");
+
+    a.stop().await;
+    b.stop().await;
     env.drop_schema().await;
 }
