@@ -3,7 +3,9 @@
 //! run these on a blocking thread.
 //!
 //! Metadata is removed losslessly by dropping the segments or chunks that carry it
-//! (JPEG APP1/APP13/COM, PNG eXIf/tEXt/zTXt/iTXt, WebP EXIF/XMP). A JPEG whose EXIF
+//! (JPEG APP1/APP13/COM, PNG eXIf/tEXt/zTXt/iTXt, WebP EXIF/XMP, GIF comments and XMP
+//! application extensions). HEIC/HEIF EXIF and XMP items are overwritten in place
+//! ([`crate::heif`]): no byte moves, nothing is re-encoded. A JPEG whose EXIF
 //! orientation is not upright is re-encoded with the rotation applied instead, so the
 //! photo still shows the right way up without its EXIF.
 
@@ -36,8 +38,12 @@ fn reader(bytes: &[u8]) -> Option<ImageReader<Cursor<&[u8]>>> {
     Some(r)
 }
 
-/// Width and height from the image header, without decoding the pixels.
+/// Width and height from the image header, without decoding the pixels (for HEIF,
+/// the primary item's `ispe` property).
 pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.get(4..8) == Some(b"ftyp") {
+        return crate::heif::dimensions(bytes);
+    }
     reader(bytes)?.into_dimensions().ok()
 }
 
@@ -92,6 +98,8 @@ pub fn strip_metadata(mime: &str, bytes: &[u8]) -> Result<Option<Vec<u8>>, &'sta
         }
         "image/png" => strip_png(bytes),
         "image/webp" => strip_webp(bytes),
+        "image/gif" => strip_gif(bytes),
+        "image/heic" | "image/heif" => crate::heif::strip(bytes),
         _ => Ok(None),
     }
 }
@@ -225,6 +233,80 @@ pub fn strip_webp(b: &[u8]) -> Result<Option<Vec<u8>>, &'static str> {
     Ok(Some(out))
 }
 
+/// Skips GIF data sub-blocks from `i` (each a length byte and data, ended by a zero
+/// length); returns the index after the terminator.
+fn gif_sub_blocks(b: &[u8], mut i: usize) -> Result<usize, &'static str> {
+    loop {
+        let n = *b.get(i).ok_or("malformed GIF")? as usize;
+        i += 1 + n;
+        if i > b.len() {
+            return Err("malformed GIF");
+        }
+        if n == 0 {
+            return Ok(i);
+        }
+    }
+}
+
+/// Drops comment extensions and application extensions carrying XMP (`XMP DataXMP`);
+/// every other byte is kept as it is. Bytes after the trailer are dropped too.
+pub fn strip_gif(b: &[u8]) -> Result<Option<Vec<u8>>, &'static str> {
+    const BAD: &str = "malformed GIF";
+    if b.len() < 13 || !(b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a")) {
+        return Err(BAD);
+    }
+    let color_table = |packed: u8| {
+        if packed & 0x80 != 0 {
+            3usize << ((packed & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let mut i = 13 + color_table(b[10]);
+    if i > b.len() {
+        return Err(BAD);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..i]);
+    let mut dropped = false;
+    // A missing trailer is tolerated at a block boundary (many encoders omit it).
+    while let Some(&intro) = b.get(i) {
+        let end = match intro {
+            0x3b => {
+                out.push(0x3b);
+                dropped |= i + 1 < b.len();
+                break;
+            }
+            0x21 => {
+                let label = *b.get(i + 1).ok_or(BAD)?;
+                let end = gif_sub_blocks(b, i + 2)?;
+                let xmp = label == 0xff
+                    && b.get(i + 2) == Some(&11)
+                    && b.get(i + 3..i + 14) == Some(b"XMP DataXMP");
+                if label == 0xfe || xmp {
+                    dropped = true;
+                    i = end;
+                    continue;
+                }
+                end
+            }
+            0x2c => {
+                let packed = *b.get(i + 9).ok_or(BAD)?;
+                // Descriptor, local color table, LZW minimum code size, data.
+                let data = i + 10 + color_table(packed) + 1;
+                if data > b.len() {
+                    return Err(BAD);
+                }
+                gif_sub_blocks(b, data)?
+            }
+            _ => return Err(BAD),
+        };
+        out.extend_from_slice(&b[i..end]);
+        i = end;
+    }
+    Ok(dropped.then_some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +386,52 @@ mod tests {
         tagged.extend_from_slice(&png[33..]);
         assert_eq!(strip_png(&tagged), Ok(Some(png.clone())));
         assert_eq!(strip_png(&png), Ok(None));
+    }
+
+    #[test]
+    fn gif_comments_and_xmp_are_removed() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(8, 6, |x, y| {
+            image::Rgb([(x * 30) as u8, (y * 40) as u8, 7])
+        }));
+        let mut gif = Vec::new();
+        img.write_to(&mut Cursor::new(&mut gif), image::ImageFormat::Gif)
+            .expect("gif");
+        assert_eq!(strip_gif(&gif), Ok(None));
+        let head = 13
+            + if gif[10] & 0x80 != 0 {
+                3 << ((gif[10] & 7) + 1)
+            } else {
+                0
+            };
+        let mut comment = vec![0x21, 0xfe, 17];
+        comment.extend_from_slice(b"GPS-SECRET-52.52N");
+        comment.push(0);
+        let mut xmp = vec![0x21, 0xff, 11];
+        xmp.extend_from_slice(b"XMP DataXMP");
+        xmp.extend_from_slice(&[10]);
+        xmp.extend_from_slice(b"XMP-SECRET");
+        xmp.push(0);
+        let mut netscape = vec![0x21, 0xff, 11];
+        netscape.extend_from_slice(b"NETSCAPE2.0");
+        netscape.extend_from_slice(&[3, 1, 0, 0, 0]);
+        let mut tagged = gif[..head].to_vec();
+        tagged.extend_from_slice(&comment);
+        tagged.extend_from_slice(&netscape);
+        tagged.extend_from_slice(&xmp);
+        tagged.extend_from_slice(&gif[head..]);
+        let clean = strip_metadata("image/gif", &tagged)
+            .expect("valid")
+            .expect("changed");
+        let mut expected = gif[..head].to_vec();
+        expected.extend_from_slice(&netscape);
+        expected.extend_from_slice(&gif[head..]);
+        assert_eq!(clean, expected);
+        assert_eq!(dimensions(&clean), Some((8, 6)));
+        for n in 0..tagged.len() {
+            if let Ok(Some(c)) = strip_gif(&tagged[..n]) {
+                assert!(!c.windows(10).any(|w| w == b"GPS-SECRET"));
+            }
+        }
+        assert!(strip_gif(b"GIF89a\x01\0\x01\0\x80\0\0").is_err());
     }
 }

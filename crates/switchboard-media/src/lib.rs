@@ -6,7 +6,8 @@
 //! - [`sniff`]: the type of an upload from its magic bytes, the allowed and denied lists
 //!   and the per-kind size limits.
 //! - [`imaging`] and [`av`]: image dimensions, thumbnails and metadata removal; video and
-//!   audio probing through `ffprobe`/`ffmpeg` when present.
+//!   audio probing through `ffprobe`/`ffmpeg` when present; [`heif`]: HEIC/HEIF
+//!   structure, size and in-place removal of EXIF and XMP items.
 //! - [`index`]: the [`MediaIndex`] trait (media records and the chats they were sent in)
 //!   with an SQLite implementation in `<data_dir>/media.db`, and (feature `postgres`)
 //!   [`pg::PgIndex`], shared by every node of a cluster.
@@ -16,6 +17,7 @@
 pub mod av;
 pub mod blob;
 pub mod error;
+pub mod heif;
 pub mod imaging;
 pub mod index;
 #[cfg(feature = "postgres")]

@@ -213,6 +213,10 @@ impl MediaService {
                     rec.height = Some(h);
                 }
                 thumb = t;
+                if thumb.is_none() && mime == "image/heic" {
+                    // HEVC is not decoded in-process; ffmpeg may do it when present.
+                    thumb = av::poster(&path).await;
+                }
             }
             Kind::Video | Kind::Audio => {
                 if let Some(info) = av::probe(&path).await {

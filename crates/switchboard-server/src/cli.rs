@@ -20,6 +20,13 @@ pub struct ServeArgs {
     /// a cluster unless blobs are in S3.
     #[arg(long, env = "SWITCHBOARD_MEDIA_DIR")]
     pub media_dir: Option<PathBuf>,
+    /// Keep media blobs in this S3 bucket (a build with feature s3); overrides
+    /// `[media] s3_bucket` in the config file; empty: the filesystem.
+    #[arg(long, env = "SWITCHBOARD_MEDIA_S3_BUCKET")]
+    pub media_s3_bucket: Option<String>,
+    /// Prefix of the media object keys in the S3 bucket.
+    #[arg(long, env = "SWITCHBOARD_MEDIA_S3_PREFIX")]
+    pub media_s3_prefix: Option<String>,
     /// PostgreSQL connection string (scale-out); default: the embedded store.
     #[arg(long, env = "SWITCHBOARD_DATABASE")]
     pub database: Option<String>,
@@ -124,6 +131,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             bus: args.bus,
             data_dir: args.data_dir,
             media_dir: args.media_dir,
+            media_s3_bucket: args.media_s3_bucket,
+            media_s3_prefix: args.media_s3_prefix,
             dev: args.dev,
             demo: args.demo,
             admin_token: std::env::var("SWITCHBOARD_ADMIN_TOKEN").ok(),

@@ -30,6 +30,18 @@ pub struct FileConfig {
     pub limits: FileLimits,
     #[serde(default)]
     pub sms: FileSms,
+    #[serde(default)]
+    pub media: FileMedia,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileMedia {
+    /// Keep media blobs in this S3 bucket instead of `media_dir` (a build with
+    /// feature `s3`; credentials and region from the standard `AWS_*` variables).
+    pub s3_bucket: Option<String>,
+    /// Prefix of the object keys in the bucket.
+    pub s3_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -56,6 +68,9 @@ pub struct Overrides {
     pub bus: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub media_dir: Option<PathBuf>,
+    /// `SWITCHBOARD_MEDIA_S3_BUCKET` / `--media-s3-bucket`; empty: the filesystem.
+    pub media_s3_bucket: Option<String>,
+    pub media_s3_prefix: Option<String>,
     pub dev: bool,
     pub demo: bool,
     pub admin_token: Option<String>,
@@ -68,6 +83,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Media blobs on the local filesystem (`<data_dir>/media` unless set).
     pub media_dir: PathBuf,
+    /// Media blobs in this S3 bucket instead of `media_dir` (feature `s3`).
+    pub media_s3_bucket: Option<String>,
+    /// Prefix of the media object keys in the S3 bucket.
+    pub media_s3_prefix: String,
     /// Dev mode: verification codes are returned as `dev_code`; limits are roomy.
     pub dev: bool,
     /// Seed demo users and chats at start.
@@ -165,6 +184,11 @@ impl Config {
                 .or(fc.media_dir)
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or_else(|| data_dir.join("media")),
+            media_s3_bucket: o
+                .media_s3_bucket
+                .or(fc.media.s3_bucket)
+                .filter(|b| !b.is_empty()),
+            media_s3_prefix: o.media_s3_prefix.or(fc.media.s3_prefix).unwrap_or_default(),
             data_dir,
             dev,
             demo,
@@ -259,7 +283,7 @@ listen = "{DEFAULT_LISTEN}"
 data_dir = "{DEFAULT_DATA_DIR}"
 # Where media blobs are kept (default: <data_dir>/media). Every node of a cluster
 # (database set) must see the same blobs: mount one shared filesystem here on every
-# node, or keep blobs in S3 (SWITCHBOARD_MEDIA_S3_BUCKET, a build with feature s3).
+# node, or keep blobs in S3 ([media] s3_bucket, a build with feature s3).
 # media_dir = "/srv/switchboard-media"
 # Dev mode: verification codes are returned in the API as `dev_code`.
 dev = false
@@ -283,6 +307,13 @@ registrations_per_address_per_hour = 30
 max_connections = 200000
 # Frames queued for one connection before it is closed as a slow consumer.
 outbox_frames = 1024
+
+[media]
+# Keep media blobs in an S3 bucket instead of media_dir (needs a build with feature s3;
+# credentials and region from the standard AWS_* variables). Overridden by
+# SWITCHBOARD_MEDIA_S3_BUCKET and SWITCHBOARD_MEDIA_S3_PREFIX.
+# s3_bucket = "switchboard-media"
+# s3_prefix = "prod/"
 
 [sms]
 # Receives POST {{"phone", "code"}} and sends the SMS. Required outside dev mode.
@@ -352,5 +383,39 @@ mod tests {
         )
         .unwrap();
         assert!(demo.dev);
+    }
+
+    #[test]
+    fn media_s3_from_file_with_environment_overrides() {
+        let fc: FileConfig =
+            toml::from_str("[media]\ns3_bucket = \"b1\"\ns3_prefix = \"p/\"").unwrap();
+        let c = Config::resolve(fc.clone(), Overrides::default()).unwrap();
+        assert_eq!(c.media_s3_bucket.as_deref(), Some("b1"));
+        assert_eq!(c.media_s3_prefix, "p/");
+        let c = Config::resolve(
+            fc.clone(),
+            Overrides {
+                media_s3_bucket: Some("b2".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (c.media_s3_bucket.as_deref(), c.media_s3_prefix.as_str()),
+            (Some("b2"), "p/")
+        );
+        // An empty override turns S3 off.
+        let c = Config::resolve(
+            fc,
+            Overrides {
+                media_s3_bucket: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.media_s3_bucket, None);
+        let c = Config::resolve(FileConfig::default(), Overrides::default()).unwrap();
+        assert_eq!((c.media_s3_bucket, c.media_s3_prefix.as_str()), (None, ""));
+        assert!(toml::from_str::<FileConfig>("[media]\ns3_buckt = \"x\"").is_err());
     }
 }

@@ -54,25 +54,32 @@ pub fn router() -> Router<SharedState> {
         .route("/v1/media/{media_id}/link", post(link))
 }
 
-/// Opens the media service under `data_dir`. Blobs go to the local filesystem unless
-/// `SWITCHBOARD_MEDIA_S3_BUCKET` is set (with the standard `AWS_*` variables, and
-/// `SWITCHBOARD_MEDIA_S3_PREFIX` optionally), which needs a build with feature `s3`.
+/// Opens the media service under `data_dir` without a config file (`admin gc`).
+/// Blobs go to the local filesystem unless `SWITCHBOARD_MEDIA_S3_BUCKET` is set (with
+/// the standard `AWS_*` variables, and `SWITCHBOARD_MEDIA_S3_PREFIX` optionally), which
+/// needs a build with feature `s3`. A serving node uses [`open_node`] and its config.
 pub fn open(data_dir: &Path) -> Result<MediaService, MediaError> {
-    let (blobs, staging) = blob_store(data_dir, &data_dir.join("media"))?;
+    let bucket = std::env::var("SWITCHBOARD_MEDIA_S3_BUCKET").ok();
+    let prefix = std::env::var("SWITCHBOARD_MEDIA_S3_PREFIX").unwrap_or_default();
+    let (blobs, staging) = blob_store(
+        data_dir,
+        &data_dir.join("media"),
+        bucket.as_deref(),
+        &prefix,
+    )?;
     MediaService::open_with(data_dir, blobs, staging)
 }
 
 /// The blob store and its staging directory: `media_dir` on the local filesystem, or
-/// S3 when `SWITCHBOARD_MEDIA_S3_BUCKET` is set (staging then under `data_dir`).
+/// S3 when a bucket is given (staging then under `data_dir`).
 #[cfg_attr(not(feature = "s3"), expect(unused_variables))]
 fn blob_store(
     data_dir: &Path,
     media_dir: &Path,
+    s3_bucket: Option<&str>,
+    s3_prefix: &str,
 ) -> Result<(Arc<dyn BlobStore>, PathBuf), MediaError> {
-    match std::env::var("SWITCHBOARD_MEDIA_S3_BUCKET")
-        .ok()
-        .filter(|b| !b.is_empty())
-    {
+    match s3_bucket.filter(|b| !b.is_empty()) {
         None => {
             let fs = FsBlobStore::open(media_dir)?;
             let staging = fs.staging_dir();
@@ -80,18 +87,18 @@ fn blob_store(
         }
         #[cfg(feature = "s3")]
         Some(bucket) => {
-            let prefix = std::env::var("SWITCHBOARD_MEDIA_S3_PREFIX").unwrap_or_default();
-            let store = switchboard_media::blob::S3BlobStore::from_env(&bucket, &prefix)?;
+            let store = switchboard_media::blob::S3BlobStore::from_env(bucket, s3_prefix)?;
             Ok((Arc::new(store), data_dir.join("media/tmp")))
         }
         #[cfg(not(feature = "s3"))]
         Some(_) => Err(MediaError::Backend(
-            "SWITCHBOARD_MEDIA_S3_BUCKET is set but this build has no S3 support; build with --features s3".into(),
+            "an S3 bucket is configured for media but this build has no S3 support; build with --features s3".into(),
         )),
     }
 }
 
-/// Opens media for a serving node: blobs in `config.media_dir` (or S3, see [`open`]).
+/// Opens media for a serving node: blobs in `config.media_dir`, or in S3 when
+/// `config.media_s3_bucket` is set (`[media] s3_bucket`, or the environment).
 /// With `shared` (a cluster on PostgreSQL) the index and the URL secret come from the
 /// database, so every node sees every upload and verifies every signed link; the
 /// blobs must then be shared too (S3, or one filesystem mounted at `media_dir` on
@@ -100,7 +107,12 @@ pub async fn open_node(
     config: &Config,
     shared: Option<PgIndex>,
 ) -> Result<MediaService, MediaError> {
-    let (blobs, staging) = blob_store(&config.data_dir, &config.media_dir)?;
+    let (blobs, staging) = blob_store(
+        &config.data_dir,
+        &config.media_dir,
+        config.media_s3_bucket.as_deref(),
+        &config.media_s3_prefix,
+    )?;
     match shared {
         None => MediaService::open_with(&config.data_dir, blobs, staging),
         Some(index) => {

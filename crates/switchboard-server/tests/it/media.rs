@@ -734,3 +734,152 @@ async fn the_sdk_uploads_and_downloads() {
     );
     server.stop().await;
 }
+
+/// An ISO BMFF box.
+fn bmff_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut v = u32::try_from(body.len() + 8)
+        .expect("small")
+        .to_be_bytes()
+        .to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(body);
+    v
+}
+
+/// An ISO BMFF full box (version 0, no flags).
+fn bmff_full(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    bmff_box(kind, &[&[0u8, 0, 0, 0][..], body].concat())
+}
+
+/// A HEIC-like file built by hand: ftyp `heic`, meta (hdlr `pict`, pitm 1, iinf with
+/// an `hvc1` item 1 and an `Exif` item 2, iloc into the mdat, iprp/ipco with `ispe`
+/// 640x480 and ipma), mdat. The Exif item holds a GPS IFD with `GPS-SECRET` in it.
+fn heic_with_gps() -> Vec<u8> {
+    let jpeg = jpeg_with_gps(&[0xff, 0xd8]);
+    // The APP1 payload after the marker and length: `Exif\0\0`, TIFF, secret.
+    let mut exif = 6u32.to_be_bytes().to_vec();
+    exif.extend_from_slice(&jpeg[6..]);
+    let hevc = [0x5au8; 64];
+    let infe = |id: u16, kind: &[u8; 4]| {
+        let mut b = vec![2, 0, 0, 0];
+        b.extend_from_slice(&id.to_be_bytes());
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(kind);
+        b.push(0);
+        bmff_box(b"infe", &b)
+    };
+    let ftyp = bmff_box(b"ftyp", b"heic\0\0\0\0mif1heic");
+    let hdlr = bmff_full(b"hdlr", b"\0\0\0\0pict\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    let pitm = bmff_full(b"pitm", &1u16.to_be_bytes());
+    let iinf = bmff_full(
+        b"iinf",
+        &[
+            &2u16.to_be_bytes()[..],
+            &infe(1, b"hvc1"),
+            &infe(2, b"Exif"),
+        ]
+        .concat(),
+    );
+    let ispe = bmff_full(
+        b"ispe",
+        &[&640u32.to_be_bytes()[..], &480u32.to_be_bytes()].concat(),
+    );
+    let ipco = bmff_box(b"ipco", &[bmff_box(b"hvcC", &[1, 0, 0]), ispe].concat());
+    // Item 1: property 1 (essential) and property 2.
+    let ipma = bmff_full(b"ipma", &[0, 0, 0, 1, 0, 1, 2, 0x81, 2]);
+    let iprp = bmff_box(b"iprp", &[ipco, ipma].concat());
+    let meta = |mdat_data: u32| {
+        // Version 0, 4-byte offsets and lengths, no base offset.
+        let mut b = vec![0x44, 0x00];
+        b.extend_from_slice(&2u16.to_be_bytes());
+        let exif_at = mdat_data + u32::try_from(hevc.len()).expect("small");
+        for (id, at, len) in [(1u16, mdat_data, hevc.len()), (2, exif_at, exif.len())] {
+            b.extend_from_slice(&id.to_be_bytes());
+            b.extend_from_slice(&0u16.to_be_bytes());
+            b.extend_from_slice(&1u16.to_be_bytes());
+            b.extend_from_slice(&at.to_be_bytes());
+            b.extend_from_slice(&u32::try_from(len).expect("small").to_be_bytes());
+        }
+        let iloc = bmff_full(b"iloc", &b);
+        bmff_full(b"meta", &[&hdlr[..], &pitm, &iinf, &iloc, &iprp].concat())
+    };
+    let mdat_data = u32::try_from(ftyp.len() + meta(0).len() + 8).expect("small");
+    let mdat = bmff_box(b"mdat", &[&hevc[..], &exif].concat());
+    [ftyp, meta(mdat_data), mdat].concat()
+}
+
+#[tokio::test]
+async fn heic_exif_is_blanked_in_place_but_kept_in_documents() {
+    let server = TestServer::start().await;
+    let (_, token) = server.user(ADA).await;
+    let tagged = heic_with_gps();
+    assert!(tagged.windows(10).any(|w| w == b"GPS-SECRET"));
+    let info = upload(&server, &token, tagged.clone()).await;
+    assert_eq!(info["mime_type"], "image/heic");
+    assert_eq!(info["kind"], "image");
+    assert_eq!(
+        (info["width"].as_u64(), info["height"].as_u64()),
+        (Some(640), Some(480))
+    );
+    assert_ne!(info["sha256"], sha_hex(&tagged));
+    let id = info["media_id"].as_str().expect("id");
+    let got = fetch(&server, Some(&token), &format!("/v1/media/{id}"), &[]).await;
+    let bytes = got.bytes().await.expect("body");
+    assert!(!bytes.windows(10).any(|w| w == b"GPS-SECRET"));
+    assert_eq!(bytes.len(), tagged.len(), "no byte moved");
+    assert!(
+        bytes.windows(64).any(|w| w == [0x5a; 64]),
+        "image data kept"
+    );
+    assert_eq!(info["sha256"], sha_hex(&bytes));
+
+    let (status, doc) = upload_to(&server, &token, tagged.clone(), "?document=true").await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["kind"], "document");
+    let id = doc["media_id"].as_str().expect("id");
+    let got = fetch(&server, Some(&token), &format!("/v1/media/{id}"), &[]).await;
+    assert_eq!(got.bytes().await.expect("body").as_ref(), &tagged[..]);
+
+    // A photo whose structure cannot be understood is refused, not shared as is.
+    let mut broken = tagged.clone();
+    let at = broken.windows(4).position(|w| w == b"iloc").expect("iloc");
+    broken[at - 1] = 0xff; // box size past the end of meta
+    let (status, body) = upload_to(&server, &token, broken.clone(), "").await;
+    assert_eq!(status, 415, "{body}");
+    let (status, _) = upload_to(&server, &token, broken, "?document=true").await;
+    assert_eq!(status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn gif_comments_are_removed_from_photos() {
+    let server = TestServer::start().await;
+    let (_, token) = server.user(ADA).await;
+    let plain = image_bytes(ImageFormat::Gif, 16, 12);
+    let head = 13
+        + if plain[10] & 0x80 != 0 {
+            3usize << ((plain[10] & 7) + 1)
+        } else {
+            0
+        };
+    let mut tagged = plain[..head].to_vec();
+    tagged.extend_from_slice(&[0x21, 0xfe, 28]);
+    tagged.extend_from_slice(b"GPS-SECRET-52.5200N-13.4050E");
+    tagged.push(0);
+    tagged.extend_from_slice(&plain[head..]);
+    let info = upload(&server, &token, tagged.clone()).await;
+    assert_eq!(
+        (info["width"].as_u64(), info["height"].as_u64()),
+        (Some(16), Some(12))
+    );
+    let id = info["media_id"].as_str().expect("id");
+    let got = fetch(&server, Some(&token), &format!("/v1/media/{id}"), &[]).await;
+    assert_eq!(got.bytes().await.expect("body").as_ref(), &plain[..]);
+
+    let (status, doc) = upload_to(&server, &token, tagged.clone(), "?document=true").await;
+    assert_eq!(status, 200);
+    let id = doc["media_id"].as_str().expect("id");
+    let got = fetch(&server, Some(&token), &format!("/v1/media/{id}"), &[]).await;
+    assert_eq!(got.bytes().await.expect("body").as_ref(), &tagged[..]);
+    server.stop().await;
+}
