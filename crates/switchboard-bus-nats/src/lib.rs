@@ -38,11 +38,10 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
-use switchboard_bus::{Bus, Envelope, Subscription};
+use switchboard_bus::{Bus, Envelope, Registry, Subscription};
 use tokio::sync::{mpsc, oneshot};
 
 /// The subject prefix of per-user subjects.
@@ -51,7 +50,6 @@ const WIRE_VERSION: u8 = 1;
 const FLAG_SEQ: u8 = 1;
 const FLAG_ORIGIN: u8 = 2;
 const FLAG_ACK: u8 = 4;
-const SHARDS: usize = 64;
 
 /// Why the bus could not be set up or used.
 #[derive(Debug, thiserror::Error)]
@@ -88,8 +86,6 @@ impl Default for NatsBusOptions {
     }
 }
 
-type Subscribers = HashMap<String, Vec<(u64, mpsc::Sender<Envelope>)>>;
-
 /// Requests for the task that owns the NATS subscriptions, in the order the local
 /// registry changed.
 enum Control {
@@ -102,69 +98,13 @@ enum Control {
     Flush(oneshot::Sender<Result<(), String>>),
 }
 
-/// The local registry, shared by the bus, the subscription guards and the tasks.
+/// What the bus and its tasks share.
 struct Inner {
-    shards: Vec<Mutex<Subscribers>>,
-    hasher: std::collections::hash_map::RandomState,
-    next_id: AtomicU64,
-    capacity: usize,
+    /// This node's subscribers; its gone-hook stops the user's NATS subscription.
+    registry: Registry,
     control: mpsc::UnboundedSender<Control>,
     /// Users whose NATS subscription is running (kept by the subscriptions task).
     remote: Arc<AtomicUsize>,
-}
-
-fn lock(m: &Mutex<Subscribers>) -> std::sync::MutexGuard<'_, Subscribers> {
-    // Every change under the lock is one insert or retain: a poisoned map is still
-    // consistent.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Inner {
-    fn shard(&self, user_id: &str) -> &Mutex<Subscribers> {
-        &self.shards[(self.hasher.hash_one(user_id) as usize) % SHARDS]
-    }
-
-    /// Queues `envelope` for every local subscriber of `user_id`, dropping the slow.
-    fn fanout(&self, user_id: &str, envelope: &Envelope) {
-        let mut map = lock(self.shard(user_id));
-        let Some(list) = map.get_mut(user_id) else {
-            return;
-        };
-        list.retain(|(_, tx)| match tx.try_send(envelope.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                metrics::counter!("switchboard_slow_consumers_dropped_total").increment(1);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        });
-        if list.is_empty() {
-            map.remove(user_id);
-            // Sent under the lock, so Start and Stop of one user stay in order.
-            let _ = self.control.send(Control::Stop(user_id.to_string()));
-        }
-    }
-}
-
-/// Removes one local subscriber when its [`Subscription`] is dropped.
-struct Unsubscribe {
-    inner: Arc<Inner>,
-    user_id: String,
-    id: u64,
-}
-
-impl Drop for Unsubscribe {
-    fn drop(&mut self) {
-        let mut map = lock(self.inner.shard(&self.user_id));
-        let Some(list) = map.get_mut(&self.user_id) else {
-            return;
-        };
-        list.retain(|(id, _)| *id != self.id);
-        if list.is_empty() {
-            map.remove(&self.user_id);
-            let _ = self.inner.control.send(Control::Stop(self.user_id.clone()));
-        }
-    }
 }
 
 /// The NATS [`Bus`]. One per node.
@@ -195,11 +135,16 @@ impl NatsBus {
             })?;
         let (control, control_rx) = mpsc::unbounded_channel();
         let remote = Arc::new(AtomicUsize::new(0));
+        let stop = control.clone();
+        let registry = Registry::new(
+            options.capacity,
+            // The last local subscriber of a user went: stop hearing about it.
+            Some(Box::new(move |user: &str| {
+                let _ = stop.send(Control::Stop(user.to_owned()));
+            })),
+        );
         let inner = Arc::new(Inner {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            hasher: Default::default(),
-            next_id: AtomicU64::new(1),
-            capacity: options.capacity.max(1),
+            registry,
             control,
             remote: remote.clone(),
         });
@@ -432,7 +377,7 @@ async fn reader(
                 let Some(msg) = msg else { return };
                 let Some(inner) = inner.upgrade() else { break };
                 match decode(msg.payload) {
-                    Some(envelope) => inner.fanout(&user, &envelope),
+                    Some(envelope) => inner.registry.fanout(&user, &envelope),
                     None => {
                         metrics::counter!("switchboard_bus_undecodable_total").increment(1);
                         tracing::warn!(user = %user, "dropped an undecodable nats envelope");
@@ -449,34 +394,23 @@ async fn reader(
 
 impl Bus for NatsBus {
     fn subscribe(&self, user_id: &str) -> Subscription {
-        let (tx, rx) = mpsc::channel(self.inner.capacity);
         let (ready_tx, ready_rx) = oneshot::channel();
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut map = lock(self.inner.shard(user_id));
-            let list = map.entry(user_id.to_owned()).or_default();
-            // Sent for every subscriber, not only the first: the answer tells this
-            // one when the (possibly earlier) subscription is live at the server.
-            let _ = self
-                .inner
-                .control
-                .send(Control::Start(user_id.to_owned(), ready_tx));
-            list.push((id, tx));
-        }
-        Subscription::new(
-            rx,
-            Box::new(Unsubscribe {
-                inner: self.inner.clone(),
-                user_id: user_id.to_owned(),
-                id,
-            }),
-        )
-        .with_ready(ready_rx)
+        // Sent for every subscriber, not only the first: the answer tells this one
+        // when the (possibly earlier) subscription is live at the server.
+        self.inner
+            .registry
+            .subscribe_with(user_id, || {
+                let _ = self
+                    .inner
+                    .control
+                    .send(Control::Start(user_id.to_owned(), ready_tx));
+            })
+            .with_ready(ready_rx)
     }
 
     fn publish(&self, user_id: &str, envelope: Envelope) {
         let payload = encode(&envelope);
-        self.inner.fanout(user_id, &envelope);
+        self.inner.registry.fanout(user_id, &envelope);
         match self
             .out
             .try_send((user_subject(&self.prefix, user_id), payload))

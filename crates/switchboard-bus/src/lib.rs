@@ -93,78 +93,82 @@ const SHARDS: usize = 64;
 
 type Subscribers = HashMap<String, Vec<(u64, mpsc::Sender<Envelope>)>>;
 
-/// The in-process bus: user → subscribers, sharded to keep lock hold times short.
-pub struct LocalBus {
-    shards: Arc<Vec<Mutex<Subscribers>>>,
+/// Called when a user's last local subscriber goes, under the user's shard lock, so
+/// it stays in order with [`Registry::subscribe_with`]'s callback for that user.
+pub type GoneHook = Box<dyn Fn(&str) + Send + Sync>;
+
+/// This node's map of user → bounded subscriber queues, sharded to keep lock hold
+/// times short. [`LocalBus`] is exactly this; a bus that spans nodes keeps one too
+/// and follows which users it must hear about through `subscribe_with` and the
+/// [`GoneHook`].
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<RegistryInner>,
+}
+
+struct RegistryInner {
+    shards: Vec<Mutex<Subscribers>>,
     next_id: AtomicU64,
     /// Envelopes a subscriber may have queued before it counts as slow.
     capacity: usize,
     hasher: std::collections::hash_map::RandomState,
+    gone: Option<GoneHook>,
 }
 
-impl LocalBus {
-    pub fn new(capacity: usize) -> Self {
-        LocalBus {
-            shards: Arc::new((0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect()),
-            next_id: AtomicU64::new(1),
-            capacity: capacity.max(1),
-            hasher: Default::default(),
-        }
+impl RegistryInner {
+    fn shard(&self, user_id: &str) -> &Mutex<Subscribers> {
+        &self.shards[(self.hasher.hash_one(user_id) as usize) % SHARDS]
     }
 
-    fn shard(&self, user_id: &str) -> usize {
-        (self.hasher.hash_one(user_id) as usize) % SHARDS
-    }
-}
-
-struct Unsubscribe {
-    shards: Arc<Vec<Mutex<Subscribers>>>,
-    shard: usize,
-    user_id: String,
-    id: u64,
-}
-
-impl Drop for Unsubscribe {
-    fn drop(&mut self) {
-        let mut map = lock(&self.shards[self.shard]);
-        if let Some(list) = map.get_mut(&self.user_id) {
-            list.retain(|(id, _)| *id != self.id);
-            if list.is_empty() {
-                map.remove(&self.user_id);
-            }
+    fn gone(&self, user_id: &str) {
+        if let Some(hook) = &self.gone {
+            hook(user_id);
         }
     }
 }
 
-fn lock(m: &Mutex<Subscribers>) -> std::sync::MutexGuard<'_, Subscribers> {
-    // A panic while holding the lock leaves a consistent map (every operation is a
-    // single insert/retain), so a poisoned lock is safe to keep using.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+impl Registry {
+    pub fn new(capacity: usize, gone: Option<GoneHook>) -> Self {
+        Registry {
+            inner: Arc::new(RegistryInner {
+                shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+                next_id: AtomicU64::new(1),
+                capacity: capacity.max(1),
+                hasher: Default::default(),
+                gone,
+            }),
+        }
+    }
 
-impl Bus for LocalBus {
-    fn subscribe(&self, user_id: &str) -> Subscription {
-        let (tx, rx) = mpsc::channel(self.capacity);
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let shard = self.shard(user_id);
-        lock(&self.shards[shard])
-            .entry(user_id.to_owned())
-            .or_default()
-            .push((id, tx));
+    /// Adds a local subscriber of `user_id`.
+    pub fn subscribe(&self, user_id: &str) -> Subscription {
+        self.subscribe_with(user_id, || {})
+    }
+
+    /// Adds a local subscriber and runs `added` under the user's shard lock (in order
+    /// with the [`GoneHook`] for the same user).
+    pub fn subscribe_with(&self, user_id: &str, added: impl FnOnce()) -> Subscription {
+        let (tx, rx) = mpsc::channel(self.inner.capacity);
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut map = lock(self.inner.shard(user_id));
+            map.entry(user_id.to_owned()).or_default().push((id, tx));
+            added();
+        }
         Subscription::new(
             rx,
             Box::new(Unsubscribe {
-                shards: self.shards.clone(),
-                shard,
+                inner: self.inner.clone(),
                 user_id: user_id.to_owned(),
                 id,
             }),
         )
     }
 
-    fn publish(&self, user_id: &str, envelope: Envelope) {
-        let shard = self.shard(user_id);
-        let mut map = lock(&self.shards[shard]);
+    /// Queues `envelope` for every local subscriber of `user_id`; never blocks. A
+    /// subscriber whose queue is full is dropped (its receiver then ends).
+    pub fn fanout(&self, user_id: &str, envelope: &Envelope) {
+        let mut map = lock(self.inner.shard(user_id));
         let Some(list) = map.get_mut(user_id) else {
             return;
         };
@@ -178,7 +182,61 @@ impl Bus for LocalBus {
         });
         if list.is_empty() {
             map.remove(user_id);
+            self.inner.gone(user_id);
         }
+    }
+
+    /// Users with at least one local subscriber.
+    pub fn users(&self) -> usize {
+        self.inner.shards.iter().map(|s| lock(s).len()).sum()
+    }
+}
+
+/// The in-process bus: a [`Registry`] and nothing else.
+pub struct LocalBus {
+    registry: Registry,
+}
+
+impl LocalBus {
+    pub fn new(capacity: usize) -> Self {
+        LocalBus {
+            registry: Registry::new(capacity, None),
+        }
+    }
+}
+
+struct Unsubscribe {
+    inner: Arc<RegistryInner>,
+    user_id: String,
+    id: u64,
+}
+
+impl Drop for Unsubscribe {
+    fn drop(&mut self) {
+        let mut map = lock(self.inner.shard(&self.user_id));
+        if let Some(list) = map.get_mut(&self.user_id) {
+            list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
+                map.remove(&self.user_id);
+                self.inner.gone(&self.user_id);
+            }
+        }
+    }
+}
+
+fn lock(m: &Mutex<Subscribers>) -> std::sync::MutexGuard<'_, Subscribers> {
+    // A panic while holding the lock leaves a consistent map (every operation is a
+    // single insert/retain), so a poisoned lock is safe to keep using.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Bus for LocalBus {
+    fn subscribe(&self, user_id: &str) -> Subscription {
+        self.registry.subscribe(user_id)
+    }
+
+    fn publish(&self, user_id: &str, envelope: Envelope) {
+        self.registry.fanout(user_id, &envelope);
     }
 }
 
@@ -234,7 +292,8 @@ mod tests {
     async fn dropping_a_subscription_unsubscribes() {
         let bus = LocalBus::new(2);
         let sub = bus.subscribe("1");
+        assert_eq!(bus.registry.users(), 1);
         drop(sub);
-        assert!(lock(&bus.shards[bus.shard("1")]).is_empty());
+        assert_eq!(bus.registry.users(), 0);
     }
 }
