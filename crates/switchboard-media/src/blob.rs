@@ -218,7 +218,7 @@ pub async fn stage_bytes(dir: &Path, data: &[u8]) -> Result<TempPath, MediaError
 }
 
 #[cfg(feature = "s3")]
-pub use s3::S3BlobStore;
+pub use s3::{S3BlobStore, S3Config};
 
 #[cfg(feature = "s3")]
 mod s3 {
@@ -229,6 +229,22 @@ mod s3 {
     use object_store::aws::{AmazonS3, AmazonS3Builder};
     use object_store::path::Path as ObjectPath;
     use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
+
+    /// An explicit S3 configuration for [`S3BlobStore::new`] (e.g. MinIO or a test server).
+    #[derive(Debug, Clone)]
+    pub struct S3Config {
+        /// `https://host:port` of an S3-compatible service; `None` for AWS itself.
+        /// Requests use path-style addressing (`endpoint/bucket/key`).
+        pub endpoint: Option<String>,
+        pub region: String,
+        pub bucket: String,
+        /// Keys are `prefix/ab/abcd…` (or `ab/abcd…` when empty).
+        pub prefix: String,
+        pub access_key_id: String,
+        pub secret_access_key: String,
+        /// Permits a plain `http://` endpoint.
+        pub allow_http: bool,
+    }
 
     /// Blobs in an S3 bucket, under `prefix/ab/abcd…`.
     #[derive(Debug)]
@@ -248,10 +264,24 @@ mod s3 {
     impl S3BlobStore {
         /// Credentials, region and endpoint come from the standard `AWS_*` variables.
         pub fn from_env(bucket: &str, prefix: &str) -> Result<Self, MediaError> {
-            let store = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .map_err(backend)?;
+            Self::build(AmazonS3Builder::from_env(), bucket, prefix)
+        }
+
+        /// Everything from `config`; the `AWS_*` variables are not read.
+        pub fn new(config: &S3Config) -> Result<Self, MediaError> {
+            let mut builder = AmazonS3Builder::new()
+                .with_region(&config.region)
+                .with_access_key_id(&config.access_key_id)
+                .with_secret_access_key(&config.secret_access_key)
+                .with_allow_http(config.allow_http);
+            if let Some(endpoint) = &config.endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            Self::build(builder, &config.bucket, &config.prefix)
+        }
+
+        fn build(builder: AmazonS3Builder, bucket: &str, prefix: &str) -> Result<Self, MediaError> {
+            let store = builder.with_bucket_name(bucket).build().map_err(backend)?;
             Ok(S3BlobStore {
                 store,
                 prefix: prefix.trim_matches('/').to_owned(),
@@ -277,19 +307,30 @@ mod s3 {
             if self.size(sha256).await?.is_some() {
                 return Ok(());
             }
+            let mut file = tokio::fs::File::open(&staged).await?;
             // A multipart upload only becomes visible when completed: no half objects.
             let upload = self.store.put_multipart(&key).await.map_err(backend)?;
             let mut writer = WriteMultipart::new(upload);
-            let mut file = tokio::fs::File::open(&staged).await?;
             let mut buf = vec![0u8; 1024 * 1024];
-            loop {
-                let n = file.read(&mut buf).await?;
-                if n == 0 {
-                    break;
+            let copied: Result<(), MediaError> = async {
+                loop {
+                    let n = file.read(&mut buf).await?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    writer.wait_for_capacity(8).await.map_err(backend)?;
+                    writer.write(&buf[..n]);
                 }
-                writer.wait_for_capacity(8).await.map_err(backend)?;
-                writer.write(&buf[..n]);
             }
+            .await;
+            if let Err(e) = copied {
+                // Discard the parts already uploaded (they would be kept, and billed).
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(key = %key, error = %abort, "aborting an S3 upload failed");
+                }
+                return Err(e);
+            }
+            // `finish` aborts the upload itself when it fails.
             writer.finish().await.map_err(backend)?;
             drop(staged);
             Ok(())
