@@ -26,13 +26,19 @@ impl CommitSink for FanoutSink {
         if deliveries.is_empty() {
             return;
         }
-        // Called from the store's writer thread (never from async code). If the
-        // fan-out task is gone the server is shutting down; entries stay in the store
-        // and clients get them on their next sync.
-        if tokio::runtime::Handle::try_current().is_ok() {
-            let _ = self.tx.try_send(deliveries);
+        // The embedded store calls this from its writer thread (outside the runtime:
+        // block, so a slow fan-out slows commits instead of growing memory); the
+        // PostgreSQL store from a task (must not block: a full queue drops the live
+        // copy, counted). Either way the entries are durable already: a connection
+        // that misses one fills the gap from the store or resyncs. If the fan-out task
+        // is gone the server is shutting down.
+        let queued = if tokio::runtime::Handle::try_current().is_ok() {
+            self.tx.try_send(deliveries).is_ok()
         } else {
-            let _ = self.tx.blocking_send(deliveries);
+            self.tx.blocking_send(deliveries).is_ok()
+        };
+        if !queued {
+            metrics::counter!("switchboard_fanout_dropped_batches_total").increment(1);
         }
     }
 }
