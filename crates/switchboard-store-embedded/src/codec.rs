@@ -241,7 +241,9 @@ impl StoredEntry {
         load: impl FnOnce(&str, u64) -> StoreResult<StoredMessage>,
     ) -> StoreResult<InboxEntry> {
         match self {
-            StoredEntry::Message { chat_id, seq } => load(&chat_id, seq).map(InboxEntry::Message),
+            StoredEntry::Message { chat_id, seq } => {
+                load(&chat_id, seq).map(|m| InboxEntry::Message(std::sync::Arc::new(m)))
+            }
             StoredEntry::Receipt(r) => Ok(InboxEntry::Receipt(r)),
         }
     }

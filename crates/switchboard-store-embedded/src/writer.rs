@@ -417,7 +417,7 @@ impl Writer {
             .push((seq, m.sender.clone()));
         let pointer = Slice::from(codec::encode_inbox_message(&m.chat_id, seq));
         let origin = m.sender_device.clone();
-        let stored = StoredMessage {
+        let stored = Arc::new(StoredMessage {
             id: appended.id.clone(),
             chat_id: m.chat_id,
             seq,
@@ -427,7 +427,7 @@ impl Writer {
             ts: m.ts,
             body: m.body,
             reply_to: m.reply_to,
-        };
+        });
         b.deliveries.reserve(chat.members.len());
         for member in &chat.members {
             let inbox_seq = self.next_inbox_seq(&member.user_id);

@@ -788,7 +788,7 @@ impl Store for PgStore {
                             "inbox entry {inbox_seq} of {user_id} points at a missing message"
                         )));
                     }
-                    InboxEntry::Message(message_at(r, 7))
+                    InboxEntry::Message(std::sync::Arc::new(message_at(r, 7)))
                 }
                 1 | 2 => InboxEntry::Receipt(StoredReceipt {
                     chat_id: r.get(2),

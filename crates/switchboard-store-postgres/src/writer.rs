@@ -663,7 +663,7 @@ impl Writer {
                 Plan::Done(outcome) => outcomes.push(outcome),
                 Plan::Message(i) => {
                     let (m, seq, members) = &msgs[i];
-                    let stored = StoredMessage {
+                    let stored = std::sync::Arc::new(StoredMessage {
                         id: ids::message_id(&m.chat_id, *seq),
                         chat_id: m.chat_id.clone(),
                         seq: *seq,
@@ -673,7 +673,7 @@ impl Writer {
                         ts: m.ts,
                         body: m.body.clone(),
                         reply_to: m.reply_to.clone(),
-                    };
+                    });
                     for user in members.iter() {
                         let inbox_seq = next_inbox(user);
                         inbox.push(user, inbox_seq, 0, &m.chat_id, *seq, None, None);
@@ -687,8 +687,8 @@ impl Writer {
                         });
                     }
                     outcomes.push(Outcome::Append(Ok(Appended {
-                        id: stored.id,
-                        chat_id: stored.chat_id,
+                        id: stored.id.clone(),
+                        chat_id: stored.chat_id.clone(),
                         seq: *seq,
                         ts: m.ts,
                         duplicate: false,

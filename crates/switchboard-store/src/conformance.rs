@@ -882,7 +882,7 @@ pub mod cases {
                 d.item,
                 InboxItem {
                     inbox_seq: 1,
-                    entry: InboxEntry::Message(stored.clone())
+                    entry: InboxEntry::Message(Arc::new(stored.clone()))
                 }
             );
         }
@@ -892,7 +892,7 @@ pub mod cases {
                 inbox,
                 vec![InboxItem {
                     inbox_seq: 1,
-                    entry: InboxEntry::Message(stored.clone())
+                    entry: InboxEntry::Message(Arc::new(stored.clone()))
                 }]
             );
         }

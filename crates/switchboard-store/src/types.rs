@@ -144,10 +144,11 @@ pub struct StoredReceipt {
     pub ts: i64,
 }
 
-/// One entry of a user's stream.
+/// One entry of a user's stream. A message is shared (`Arc`) by the entries of all
+/// its recipients: a group message is stored once, not copied per member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboxEntry {
-    Message(StoredMessage),
+    Message(std::sync::Arc<StoredMessage>),
     Receipt(StoredReceipt),
 }
 
