@@ -293,7 +293,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn append(&self, msg: NewMessage) -> StoreResult<Appended> {
-        self.write(|r| Command::Append(msg, r)).await
+        let prepared = writer::Prepared::new(msg);
+        self.write(|r| Command::Append(prepared, r)).await
     }
 
     async fn receipt(&self, receipt: NewReceipt) -> StoreResult<ReceiptOutcome> {

@@ -30,6 +30,34 @@ use switchboard_store::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+/// A message with the parts of its records that do not depend on its seq already
+/// encoded, by the caller's task: the writer thread is the bottleneck of the whole
+/// store, so work that can run in parallel is done before it.
+pub struct Prepared {
+    msg: NewMessage,
+    /// `codec::pair_key(sender_device, client_id)`.
+    client_key: Vec<u8>,
+    /// `codec::encode_message(…)`.
+    value: Vec<u8>,
+}
+
+impl Prepared {
+    pub fn new(msg: NewMessage) -> Self {
+        Prepared {
+            client_key: codec::pair_key(&msg.sender_device, &msg.client_id),
+            value: codec::encode_message(
+                &msg.sender,
+                &msg.sender_device,
+                &msg.client_id,
+                msg.ts,
+                msg.reply_to.as_deref(),
+                &msg.body,
+            ),
+            msg,
+        }
+    }
+}
+
 /// Commands applied in one group commit, at most.
 pub const MAX_BATCH: usize = 4096;
 
@@ -47,7 +75,7 @@ pub enum Command {
     CreateGroup(NewGroup, Reply<Chat>),
     AddMember(String, String, Role, Reply<Chat>),
     RemoveMember(String, String, Reply<Chat>),
-    Append(NewMessage, Reply<Appended>),
+    Append(Prepared, Reply<Appended>),
     Receipt(NewReceipt, Reply<ReceiptOutcome>),
     /// Finish what came before, persist, and stop.
     Close(Reply<()>),
@@ -351,8 +379,12 @@ impl Writer {
         *n
     }
 
-    fn append(&mut self, b: &mut Batch, m: NewMessage) -> StoreResult<Appended> {
-        let client_key = codec::pair_key(&m.sender_device, &m.client_id);
+    fn append(&mut self, b: &mut Batch, p: Prepared) -> StoreResult<Appended> {
+        let Prepared {
+            msg: m,
+            client_key,
+            value,
+        } = p;
         if let Some(first) = b.sends.get(&client_key) {
             return Ok(Appended {
                 duplicate: true,
@@ -393,18 +425,8 @@ impl Writer {
             ts: m.ts,
             duplicate: false,
         };
-        b.fjall.insert(
-            &self.data.messages,
-            codec::seq_key(&m.chat_id, seq),
-            codec::encode_message(
-                &m.sender,
-                &m.sender_device,
-                &m.client_id,
-                m.ts,
-                m.reply_to.as_deref(),
-                &m.body,
-            ),
-        );
+        b.fjall
+            .insert(&self.data.messages, codec::seq_key(&m.chat_id, seq), value);
         b.fjall.insert(
             &self.data.clients,
             client_key.clone(),
