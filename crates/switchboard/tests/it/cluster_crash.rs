@@ -5,14 +5,13 @@
 //!
 //! Needs PostgreSQL and NATS; without them it says "skipped" unless `CI` is set.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::ServerProcess;
+use crate::support::{ServerProcess, record_stream, resume};
 
 async fn environment() -> Option<(String, String, tokio_postgres::Client, String)> {
     let pg = std::env::var("SWITCHBOARD_TEST_PG")
@@ -90,28 +89,7 @@ async fn a_killed_nodes_clients_resume_on_another_node() {
         .chat_id;
 
     // Ben listens on node B until it dies.
-    let (ws, _) = tokio_tungstenite::connect_async(node_b.ws_url(&ben))
-        .await
-        .expect("ben ws");
-    let (mut btx, mut brx) = ws.split();
-    btx.send(Message::Text(
-        json!({"type":"sync","after":0}).to_string().into(),
-    ))
-    .await
-    .expect("sync");
-    let listener = tokio::spawn(async move {
-        let mut seen = Vec::new();
-        while let Some(Ok(Message::Text(t))) = brx.next().await {
-            let f: Value = serde_json::from_str(&t).expect("json");
-            if f["type"] == "message" {
-                seen.push((
-                    f["inbox_seq"].as_u64().unwrap(),
-                    f["id"].as_str().unwrap().to_owned(),
-                ));
-            }
-        }
-        seen
-    });
+    let listener = record_stream(node_b.ws_url(&ben)).await;
 
     // Ada streams through node A; node B is killed part-way.
     let (ws, _) = tokio_tungstenite::connect_async(node_a.ws_url(&ada))
@@ -148,42 +126,9 @@ async fn a_killed_nodes_clients_resume_on_another_node() {
         }
     }
     let seen = listener.await.expect("listener");
-    let mut cursor = 0;
-    for (seq, _) in &seen {
-        assert_eq!(*seq, cursor + 1, "live frames were gapless");
-        cursor = *seq;
-    }
 
     // Ben resumes on node A.
-    let (ws, _) = tokio_tungstenite::connect_async(node_a.ws_url(&ben))
-        .await
-        .expect("ben ws on a");
-    let (mut btx, mut brx) = ws.split();
-    btx.send(Message::Text(
-        json!({"type":"sync","after":cursor}).to_string().into(),
-    ))
-    .await
-    .expect("sync");
-    let mut all: BTreeMap<u64, String> = seen.into_iter().collect();
-    loop {
-        let t = match tokio::time::timeout(Duration::from_secs(20), brx.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => t,
-            other => panic!("ben's stream on node a ended: {other:?}"),
-        };
-        let f: Value = serde_json::from_str(&t).expect("json");
-        match f["type"].as_str() {
-            Some("message") => {
-                let seq = f["inbox_seq"].as_u64().unwrap();
-                assert!(
-                    all.insert(seq, f["id"].as_str().unwrap().to_owned())
-                        .is_none(),
-                    "duplicate {seq}"
-                );
-            }
-            Some("synced") => break,
-            _ => {}
-        }
-    }
+    let all = resume(node_a.ws_url(&ben), seen).await;
     assert_eq!(
         all.keys().copied().collect::<Vec<_>>(),
         (1..=total as u64).collect::<Vec<_>>()

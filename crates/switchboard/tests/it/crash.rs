@@ -3,14 +3,14 @@
 //! every acknowledged message must be there exactly once, in a gapless chat, with the
 //! receiver resyncing from its cursor without gaps or duplicates.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use switchboard_client::Client;
 
-use crate::support::ServerProcess;
+use crate::support::{ServerProcess, record_stream, resume};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn login(server: &ServerProcess, phone: &str) -> (Client, String) {
@@ -62,29 +62,7 @@ async fn sigkill_mid_stream_loses_no_acked_message() {
         .chat_id;
 
     // Ben is online and records every message frame until the connection dies.
-    let (ben_ws, _) = tokio_tungstenite::connect_async(server.ws_url(&ben_token))
-        .await
-        .expect("ben ws");
-    let (mut ben_tx, mut ben_rx) = ben_ws.split();
-    ben_tx
-        .send(Message::Text(
-            json!({"type":"sync","after":0}).to_string().into(),
-        ))
-        .await
-        .expect("ben sync");
-    let ben_task = tokio::spawn(async move {
-        let mut seen: Vec<(u64, String)> = Vec::new();
-        while let Some(Ok(Message::Text(t))) = ben_rx.next().await {
-            let f: Value = serde_json::from_str(&t).expect("json");
-            if f["type"] == "message" {
-                seen.push((
-                    f["inbox_seq"].as_u64().unwrap(),
-                    f["id"].as_str().unwrap().to_owned(),
-                ));
-            }
-        }
-        seen
-    });
+    let ben_task = record_stream(server.ws_url(&ben_token)).await;
 
     // Ada pipelines sends; the server is killed once enough are acked.
     let (ada_ws, _) = tokio_tungstenite::connect_async(server.ws_url(&ada_token))
@@ -209,40 +187,7 @@ async fn sigkill_mid_stream_loses_no_acked_message() {
     assert_eq!(distinct.len(), sent);
 
     // Ben resyncs from his cursor: together with what he saw live, every message once.
-    let mut cursor = 0;
-    for (seq, _) in &ben_seen {
-        assert_eq!(*seq, cursor + 1, "live frames were gapless");
-        cursor = *seq;
-    }
-    let (ben_ws, _) = tokio_tungstenite::connect_async(server.ws_url(&ben_token))
-        .await
-        .expect("ben ws");
-    let (mut btx, mut brx) = ben_ws.split();
-    btx.send(Message::Text(
-        json!({"type":"sync","after":cursor}).to_string().into(),
-    ))
-    .await
-    .expect("sync");
-    let mut all: BTreeMap<u64, String> = ben_seen.into_iter().collect();
-    loop {
-        let t = match brx.next().await {
-            Some(Ok(Message::Text(t))) => t,
-            other => panic!("ben's connection ended early: {other:?}"),
-        };
-        let f: Value = serde_json::from_str(&t).expect("json");
-        match f["type"].as_str() {
-            Some("message") => {
-                let seq = f["inbox_seq"].as_u64().unwrap();
-                assert!(
-                    all.insert(seq, f["id"].as_str().unwrap().to_owned())
-                        .is_none(),
-                    "duplicate {seq}"
-                );
-            }
-            Some("synced") => break,
-            _ => {}
-        }
-    }
+    let all = resume(server.ws_url(&ben_token), ben_seen).await;
     assert_eq!(
         all.keys().copied().collect::<Vec<_>>(),
         (1..=sent as u64).collect::<Vec<_>>()
