@@ -92,6 +92,38 @@ pub enum Role {
     Member,
 }
 
+impl ChatKind {
+    /// The wire name, also the stored one.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatKind::Direct => "direct",
+            ChatKind::Group => "group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChatKind> {
+        [ChatKind::Direct, ChatKind::Group]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+impl Role {
+    /// The wire name, also the stored one.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Admin, Role::Member]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Member {
     pub user_id: String,

@@ -11,6 +11,7 @@ use std::path::Path;
 use switchboard_store::{
     Chat, ChatKind, Device, MemberRecord, Registration, Role, StoreError, StoreResult, User,
 };
+use switchboard_store::{parse_chat_kind, parse_role};
 
 /// Every schema change ever made, in order. Only ever append.
 const MIGRATIONS: &[&str] = &[
@@ -278,36 +279,6 @@ pub fn devices(conn: &Connection, user_id: &str) -> StoreResult<Vec<Device>> {
 
 // --- chats and members ---------------------------------------------------------------
 
-fn kind_str(k: ChatKind) -> &'static str {
-    match k {
-        ChatKind::Direct => "direct",
-        ChatKind::Group => "group",
-    }
-}
-
-fn role_str(r: Role) -> &'static str {
-    match r {
-        Role::Admin => "admin",
-        Role::Member => "member",
-    }
-}
-
-fn parse_kind(s: &str) -> StoreResult<ChatKind> {
-    match s {
-        "direct" => Ok(ChatKind::Direct),
-        "group" => Ok(ChatKind::Group),
-        other => Err(StoreError::Format(format!("unknown chat kind {other:?}"))),
-    }
-}
-
-fn parse_role(s: &str) -> StoreResult<Role> {
-    match s {
-        "admin" => Ok(Role::Admin),
-        "member" => Ok(Role::Member),
-        other => Err(StoreError::Format(format!("unknown member role {other:?}"))),
-    }
-}
-
 pub fn chat(conn: &Connection, chat_id: &str) -> StoreResult<Option<Chat>> {
     let head = conn
         .prepare_cached("SELECT kind, name, created_at FROM chats WHERE chat_id = ?1")
@@ -342,7 +313,7 @@ pub fn chat(conn: &Connection, chat_id: &str) -> StoreResult<Option<Chat>> {
     }
     Ok(Some(Chat {
         chat_id: chat_id.to_string(),
-        kind: parse_kind(&kind)?,
+        kind: parse_chat_kind(&kind)?,
         name,
         created_at,
         members,
@@ -356,7 +327,7 @@ fn insert_member(conn: &Connection, chat_id: &str, user_id: &str, role: Role) ->
          ON CONFLICT DO NOTHING",
     )
     .map_err(backend)?
-    .execute(params![chat_id, user_id, role_str(role)])
+    .execute(params![chat_id, user_id, role.as_str()])
     .map_err(backend)?;
     Ok(())
 }
@@ -373,7 +344,7 @@ fn insert_chat(
             "INSERT INTO chats (chat_id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
         )
         .map_err(backend)?
-        .execute(params![chat_id, kind_str(kind), name, at])
+        .execute(params![chat_id, kind.as_str(), name, at])
         .map_err(backend)?;
     Ok(n == 1)
 }
@@ -507,7 +478,7 @@ pub fn user_chat_heads(
     let mut out = Vec::new();
     for row in rows {
         let (id, kind, name) = row.map_err(backend)?;
-        out.push((id, parse_kind(&kind)?, name));
+        out.push((id, parse_chat_kind(&kind)?, name));
     }
     Ok(out)
 }

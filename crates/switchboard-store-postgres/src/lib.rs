@@ -35,6 +35,7 @@ use switchboard_store::{
     MemberRecord, NewGroup, NewMessage, NewReceipt, ReceiptOutcome, ReceiptStatus, Registration,
     Role, Store, StoreError, StoreResult, StoredMessage, StoredReceipt, User,
 };
+use switchboard_store::{parse_chat_kind, parse_role};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, NoTls, Row};
@@ -119,29 +120,6 @@ pub(crate) fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn role_str(r: Role) -> &'static str {
-    match r {
-        Role::Admin => "admin",
-        Role::Member => "member",
-    }
-}
-
-pub(crate) fn parse_kind(s: &str) -> StoreResult<ChatKind> {
-    match s {
-        "direct" => Ok(ChatKind::Direct),
-        "group" => Ok(ChatKind::Group),
-        other => Err(StoreError::Format(format!("unknown chat kind {other:?}"))),
-    }
-}
-
-fn parse_role(s: &str) -> StoreResult<Role> {
-    match s {
-        "admin" => Ok(Role::Admin),
-        "member" => Ok(Role::Member),
-        other => Err(StoreError::Format(format!("unknown member role {other:?}"))),
-    }
-}
-
 /// Inbox `kind` of a receipt status (0 is a message).
 pub(crate) fn receipt_kind(s: ReceiptStatus) -> i16 {
     match s {
@@ -224,7 +202,7 @@ async fn load_chat(c: &impl GenericClient, chat_id: &str) -> StoreResult<Option<
     }
     Ok(Some(Chat {
         chat_id: chat_id.to_string(),
-        kind: parse_kind(first.get(0))?,
+        kind: parse_chat_kind(first.get(0))?,
         name: first.get(1),
         created_at: first.get(2),
         members,
@@ -274,7 +252,7 @@ async fn lock_group(c: &impl GenericClient, chat_id: &str) -> StoreResult<Chat> 
     let Some(row) = row else {
         return Err(StoreError::NotFound(format!("chat {chat_id}")));
     };
-    if parse_kind(row.get(0))? != ChatKind::Group {
+    if parse_chat_kind(row.get(0))? != ChatKind::Group {
         return Err(StoreError::Conflict(format!(
             "chat {chat_id} is a direct chat; members can change only in groups"
         )));
@@ -610,7 +588,7 @@ impl Store for PgStore {
         users.push(&new.creator);
         users.extend(members);
         let roles: Vec<&str> = (0..users.len())
-            .map(|i| role_str(if i == 0 { Role::Admin } else { Role::Member }))
+            .map(|i| if i == 0 { Role::Admin } else { Role::Member }.as_str())
             .collect();
         tx.execute(
             "INSERT INTO members (chat_id, user_id, role, pos)
@@ -649,7 +627,7 @@ impl Store for PgStore {
         tx.execute(
             "INSERT INTO members (chat_id, user_id, role, pos)
              VALUES ($1, $2, $3, (SELECT coalesce(max(pos), 0) + 1 FROM members WHERE chat_id = $1))",
-            &[&chat_id, &user_id, &role_str(role)],
+            &[&chat_id, &user_id, &role.as_str()],
         )
         .await
         .map_err(pg_err)?;
@@ -711,7 +689,7 @@ impl Store for PgStore {
             let has_last: bool = r.get(5);
             out.push(ChatOverview {
                 chat_id: r.get(0),
-                kind: parse_kind(r.get(1))?,
+                kind: parse_chat_kind(r.get(1))?,
                 name: r.get(2),
                 last_seq: to_u64(r.get(3)),
                 unread: to_u64(r.get(4)),

@@ -25,12 +25,13 @@
 //! split and its commands run one by one, so one bad command cannot fail its
 //! neighbours.
 
-use crate::{describe, parse_kind, receipt_kind, to_i64, to_u64};
+use crate::{describe, receipt_kind, to_i64, to_u64};
 use deadpool_postgres::Pool;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard_core::ids;
+use switchboard_store::parse_chat_kind;
 use switchboard_store::{
     Appended, ChatKind, CommitSink, Delivery, InboxEntry, InboxItem, NewMessage, NewReceipt,
     ReceiptOutcome, ReceiptStatus, StoreError, StoreResult, StoredMessage, StoredReceipt,
@@ -388,7 +389,7 @@ impl Writer {
                 Some(e) => e,
                 None => {
                     let kind =
-                        parse_kind(r.get(1)).map_err(|e| BatchError::Broken(e.to_string()))?;
+                        parse_chat_kind(r.get(1)).map_err(|e| BatchError::Broken(e.to_string()))?;
                     members.entry(chat_id).or_insert((kind, Vec::new()))
                 }
             };

@@ -1463,3 +1463,68 @@ pub mod cases {
         assert_err(store.history(&d, None, 10).await, StoreError::Closed);
     }
 }
+
+/// A benchmark that is also a test, shared by every backend: `total` durable appends
+/// from 200 concurrent senders over 1,000 direct chats (set up 8 at a time), checked
+/// through the sink (two inbox entries per message). Returns messages/s of the sends.
+pub async fn concurrent_append_load(
+    store: Arc<dyn Store>,
+    sink: &RecordingSink,
+    total: usize,
+) -> f64 {
+    const SENDERS: usize = 200;
+    const CHATS: usize = 1000;
+    let mut setup = tokio::task::JoinSet::new();
+    for part in 0..8 {
+        let store = store.clone();
+        setup.spawn(async move {
+            let mut chats = Vec::new();
+            for i in (part..CHATS).step_by(8) {
+                let (a, b) = (format!("1{i:05}"), format!("2{i:05}"));
+                store.ensure_user(&a, 1).await.expect("user");
+                store.ensure_user(&b, 1).await.expect("user");
+                chats.push((store.direct_chat(&a, &b, 1).await.expect("chat").chat_id, a));
+            }
+            chats
+        });
+    }
+    let mut chats = Vec::with_capacity(CHATS);
+    while let Some(part) = setup.join_next().await {
+        chats.extend(part.expect("setup"));
+    }
+    chats.sort();
+    let chats = Arc::new(chats);
+    let before = sink.len();
+    let started = std::time::Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for s in 0..SENDERS {
+        let (store, chats) = (store.clone(), chats.clone());
+        set.spawn(async move {
+            for k in (s..total).step_by(SENDERS) {
+                let (chat, sender) = &chats[k.wrapping_mul(2_654_435_761) % CHATS];
+                store
+                    .append(NewMessage {
+                        chat_id: chat.clone(),
+                        sender: sender.clone(),
+                        sender_device: format!("dev-{s}"),
+                        client_id: format!("{k}"),
+                        body: r#"{"text":"Guten Morgen, ist die Torte fertig?"}"#.into(),
+                        reply_to: None,
+                        ts: k as i64,
+                    })
+                    .await
+                    .expect("append");
+            }
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        done.expect("sender");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(
+        sink.len() - before,
+        2 * total,
+        "two inbox entries per direct message"
+    );
+    total as f64 / secs
+}

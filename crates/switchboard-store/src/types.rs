@@ -30,6 +30,16 @@ pub struct Device {
     pub created_at: i64,
 }
 
+/// A stored chat kind; anything else means the data is not what this version wrote.
+pub fn parse_chat_kind(s: &str) -> crate::StoreResult<ChatKind> {
+    ChatKind::parse(s).ok_or_else(|| crate::StoreError::Format(format!("unknown chat kind {s:?}")))
+}
+
+/// A stored member role; anything else means the data is not what this version wrote.
+pub fn parse_role(s: &str) -> crate::StoreResult<Role> {
+    Role::parse(s).ok_or_else(|| crate::StoreError::Format(format!("unknown member role {s:?}")))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRecord {
     pub user_id: String,

@@ -1,16 +1,12 @@
 //! Durable append throughput under many concurrent senders: a benchmark that is also a
-//! test. By default it sends a few thousand messages and checks them; with
-//! `SWITCHBOARD_STORE_BENCH=<messages>` it sends that many and prints messages/s
-//! (build with `--release` for figures worth writing down).
+//! test (the shared `conformance::concurrent_append_load`). By default it sends a few
+//! thousand messages and checks them; with `SWITCHBOARD_STORE_BENCH=<messages>` it
+//! sends that many and prints messages/s (build with `--release` for real figures).
 
 use std::sync::Arc;
-use std::time::Instant;
-use switchboard_store::conformance::RecordingSink;
-use switchboard_store::{NewMessage, Store};
+use switchboard_store::Store;
+use switchboard_store::conformance::{RecordingSink, concurrent_append_load};
 use switchboard_store_embedded::EmbeddedStore;
-
-const SENDERS: usize = 200;
-const CHATS: usize = 1000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_senders_group_commit() {
@@ -20,50 +16,11 @@ async fn concurrent_senders_group_commit() {
         .unwrap_or(4_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let sink = RecordingSink::new();
-    let store = Arc::new(EmbeddedStore::open(dir.path(), sink.clone()).expect("open"));
-    let mut chats = Vec::with_capacity(CHATS);
-    for i in 0..CHATS {
-        let (a, b) = (format!("1{i:05}"), format!("2{i:05}"));
-        store.ensure_user(&a, 1).await.expect("user");
-        store.ensure_user(&b, 1).await.expect("user");
-        chats.push((store.direct_chat(&a, &b, 1).await.expect("chat").chat_id, a));
-    }
-    let chats = Arc::new(chats);
-    let started = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for s in 0..SENDERS {
-        let (store, chats) = (store.clone(), chats.clone());
-        set.spawn(async move {
-            for k in (s..total).step_by(SENDERS) {
-                let (chat, sender) = &chats[k.wrapping_mul(2_654_435_761) % CHATS];
-                store
-                    .append(NewMessage {
-                        chat_id: chat.clone(),
-                        sender: sender.clone(),
-                        sender_device: format!("dev-{s}"),
-                        client_id: format!("{k}"),
-                        body: r#"{"type":"text","text":"Guten Morgen, ist die Torte fertig?"}"#
-                            .into(),
-                        reply_to: None,
-                        ts: k as i64,
-                    })
-                    .await
-                    .expect("append");
-            }
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        done.expect("sender");
-    }
-    let secs = started.elapsed().as_secs_f64();
-    assert_eq!(
-        sink.len(),
-        2 * total,
-        "two inbox entries per direct message"
-    );
+    let store: Arc<dyn Store> =
+        Arc::new(EmbeddedStore::open(dir.path(), sink.clone()).expect("open"));
+    let rate = concurrent_append_load(store.clone(), &sink, total).await;
     eprintln!(
-        "embedded store: {total} durable appends from {SENDERS} concurrent senders in {secs:.2} s: {:.0} msgs/s",
-        total as f64 / secs
+        "embedded store: {total} durable appends from 200 concurrent senders: {rate:.0} msgs/s"
     );
     store.close().await.expect("close");
 }
