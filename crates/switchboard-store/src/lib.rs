@@ -15,12 +15,14 @@
 //! - The [`CommitSink`] sees every committed inbox entry, per user in `inbox_seq`
 //!   order, after it is durable.
 
+mod business;
 mod error;
 mod types;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use business::*;
 pub use error::{StoreError, StoreResult};
 pub use types::*;
 
