@@ -18,6 +18,13 @@ pub enum CoreError {
     },
     #[error("{0} must not be empty")]
     Empty(&'static str),
+    /// A user-visible text over its limit, counted in characters (not bytes).
+    #[error("{field} is {len} characters; the limit is {max}")]
+    FieldTooManyChars {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
 }
 
 impl CoreError {
@@ -29,6 +36,7 @@ impl CoreError {
             CoreError::TextTooLong(_) => "text_too_long",
             CoreError::FieldTooLong { .. } => "field_too_long",
             CoreError::Empty(_) => "invalid_request",
+            CoreError::FieldTooManyChars { .. } => "field_too_long",
         }
     }
 }

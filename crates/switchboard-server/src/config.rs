@@ -32,6 +32,24 @@ pub struct FileConfig {
     pub sms: FileSms,
     #[serde(default)]
     pub media: FileMedia,
+    #[serde(default)]
+    pub business: FileBusiness,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileBusiness {
+    /// The address clients reach this server at, e.g. `https://chat.example.com`;
+    /// media URLs of the business API are absolute and start with it. Unset: taken
+    /// from the request's `Host` header (fine behind a proxy that keeps it).
+    pub public_url: Option<String>,
+    /// Allow webhook URLs on loopback and private networks (always allowed in dev mode).
+    pub allow_private_webhooks: Option<bool>,
+    /// Messages per second a business number may send unless the admin sets another.
+    pub default_mps: Option<u32>,
+    /// The price table (per category and calling code, in micros); unset: the
+    /// shipped default table.
+    pub prices: Option<switchboard_business::pricing::PriceTable>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -105,6 +123,11 @@ pub struct Config {
     /// Frames queued for one connection before it counts as a slow consumer.
     pub outbox_frames: usize,
     pub sms_hook_url: Option<String>,
+    /// Business API: see `FileBusiness`.
+    pub public_url: Option<String>,
+    pub allow_private_webhooks: bool,
+    pub default_mps: u32,
+    pub prices: switchboard_business::pricing::PriceTable,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +145,8 @@ pub enum ConfigError {
         value: String,
         hint: &'static str,
     },
+    #[error("invalid business.prices: {0}")]
+    Prices(String),
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -205,7 +230,35 @@ impl Config {
             max_connections: l.max_connections.unwrap_or(200_000),
             outbox_frames: l.outbox_frames.unwrap_or(1024),
             sms_hook_url: fc.sms.hook_url,
+            public_url: fc
+                .business
+                .public_url
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
+            allow_private_webhooks: dev || fc.business.allow_private_webhooks.unwrap_or(false),
+            default_mps: fc
+                .business
+                .default_mps
+                .unwrap_or(switchboard_business::policy::DEFAULT_MPS),
+            prices: fc.business.prices.unwrap_or_default(),
         };
+        config.prices.validate().map_err(ConfigError::Prices)?;
+        if config.default_mps == 0 {
+            return Err(ConfigError::Invalid {
+                name: "business.default_mps",
+                value: "0".into(),
+                hint: "must be at least 1",
+            });
+        }
+        if let Some(url) = &config.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "business.public_url",
+                value: url.clone(),
+                hint: "expected an http:// or https:// URL",
+            });
+        }
         if config.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 name: "limits.max_connections",
@@ -318,6 +371,22 @@ outbox_frames = 1024
 [sms]
 # Receives POST {{"phone", "code"}} and sends the SMS. Required outside dev mode.
 # hook_url = "https://sms.example.com/send"
+
+[business]
+# The address clients reach this server at; the business API's media URLs start with
+# it. Unset: taken from each request's Host header.
+# public_url = "https://chat.example.com"
+# Allow webhook URLs on loopback and private networks (always allowed in dev mode).
+allow_private_webhooks = false
+# Messages per second a business number may send unless the admin sets another rate.
+default_mps = 80
+# The price table in micros (millionths of the currency unit) per category, with
+# per-calling-code overrides. Unset: the shipped default table.
+# [business.prices]
+# currency = "USD"
+# default = {{ marketing = 25000, utility = 4000, authentication = 4000, authentication_international = 30000 }}
+# [business.prices.countries]
+# "49" = {{ marketing = 136500, utility = 49900, authentication = 49900, authentication_international = 49900 }}
 "#
     )
 }

@@ -10,6 +10,7 @@
 //! handlers see `dyn Store` and `dyn Bus`.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod chats;
 pub mod cli;
@@ -66,6 +67,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(chats::router())
         .merge(ops::router())
         .merge(media::router())
+        .merge(admin::router())
         .route("/v1/ws", get(ws::upgrade))
         .fallback(|| async { error::ApiError::not_found("no such endpoint; see docs/protocol.md") })
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -20,6 +20,8 @@ mod error;
 mod types;
 
 #[cfg(feature = "conformance")]
+pub mod business_conformance;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 
 pub use business::*;
