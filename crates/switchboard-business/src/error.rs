@@ -158,7 +158,11 @@ mod tests {
             (131047, 400, "Re-engagement message"),
             (132001, 404, "Template does not exist"),
             (132015, 400, "Template is Paused"),
-            (2388299, 400, "Variables can't be at the start or end of the template"),
+            (
+                2388299,
+                400,
+                "Variables can't be at the start or end of the template",
+            ),
             (999_999, 400, "Unknown error"),
         ];
         for &(code, status, title) in cases {

@@ -1,4 +1,5 @@
-//! [`Client`]: typed calls for the v1 HTTP routes (protocol sections 1 and 2).
+//! [`Client`]: typed calls for the v1 HTTP routes (protocol sections 1 and 2; media
+//! and businesses in their own modules).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -14,8 +15,10 @@ use switchboard_proto::http::{
 
 use crate::error::{Error, Result};
 
+mod business;
 mod media;
 use crate::session::{Session, SessionConfig};
+pub use business::{BlockState, BusinessProfile, MarketingState, ReportOutcome};
 pub use media::MediaDownload;
 
 /// An HTTP client for one Switchboard server, optionally holding a device token.

@@ -14,6 +14,11 @@ pub fn is_direct(chat_id: &str) -> bool {
     chat_id.starts_with('d')
 }
 
+/// The two members of a direct chat, from its id; `None` for other chats.
+pub fn direct_members(chat_id: &str) -> Option<(&str, &str)> {
+    chat_id.strip_prefix('d')?.split_once('-')
+}
+
 /// The id of a new group from 16 random bytes.
 pub fn group_chat_id(random: [u8; 16]) -> String {
     format!("g{}", hex::encode(random))

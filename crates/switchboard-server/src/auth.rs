@@ -30,6 +30,20 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The token from `Authorization: Bearer …` or `Authorization: OAuth …` (Graph
+/// clients use both).
+pub fn bearer_or_oauth(parts: &Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// Resolves a token to its device, or `401`.
 pub async fn authenticate(state: &SharedState, token: Option<&str>) -> Result<Authed, ApiError> {
     let token = token.ok_or_else(ApiError::unauthorized)?;

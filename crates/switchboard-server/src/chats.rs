@@ -184,7 +184,7 @@ async fn list_chats(
                 last_message: c
                     .last_message
                     .as_ref()
-                    .map(|m| render::message(m, &auth.user_id, None)),
+                    .map(|m| render::message(m, &auth.user_id, None, &state.directory)),
             })
             .collect(),
     }))
@@ -225,7 +225,7 @@ async fn history(
     Ok(ApiJson(MessageList {
         messages: messages
             .iter()
-            .map(|m| render::message(m, &auth.user_id, None))
+            .map(|m| render::message(m, &auth.user_id, None, &state.directory))
             .collect(),
     }))
 }

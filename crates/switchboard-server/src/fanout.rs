@@ -11,6 +11,7 @@ use switchboard_store::{CommitSink, Delivery, InboxEntry};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::businesses::Directory;
 use crate::render;
 
 /// Batches queued between the writer and the fan-out task. When full, the writer
@@ -44,21 +45,23 @@ impl CommitSink for FanoutSink {
 }
 
 /// Starts the fan-out task; it ends when the sink (and so the store) is dropped.
-pub fn start(bus: Arc<dyn Bus>) -> (Arc<FanoutSink>, JoinHandle<()>) {
+pub fn start(bus: Arc<dyn Bus>, dir: Arc<Directory>) -> (Arc<FanoutSink>, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Vec<Delivery>>(QUEUE_BATCHES);
     let task = tokio::spawn(async move {
         while let Some(batch) = rx.recv().await {
             metrics::counter!("switchboard_deliveries_total").increment(batch.len() as u64);
             for d in batch {
-                publish(bus.as_ref(), d);
+                publish(bus.as_ref(), &dir, d);
             }
         }
     });
     (Arc::new(FanoutSink { tx }), task)
 }
 
-fn publish(bus: &dyn Bus, d: Delivery) {
-    let frame = Bytes::from(render::to_json(&render::inbox_frame(&d.item, &d.user_id)));
+fn publish(bus: &dyn Bus, dir: &Directory, d: Delivery) {
+    let frame = Bytes::from(render::to_json(&render::inbox_frame(
+        &d.item, &d.user_id, dir,
+    )));
     let ack = match (&d.item.entry, &d.origin_device) {
         (InboxEntry::Message(m), Some(_)) => Some(Bytes::from(render::to_json(&render::ack(
             m,

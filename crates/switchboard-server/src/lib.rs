@@ -12,16 +12,20 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod businesses;
 pub mod chats;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod fanout;
 pub mod media;
+pub mod openapi;
 pub mod ops;
 pub mod render;
 pub mod state;
+pub mod webhooks;
 pub mod ws;
 
 use std::future::Future;
@@ -34,7 +38,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use switchboard_bus::{Bus, LocalBus};
 use switchboard_bus_nats::{NatsBus, NatsBusError, NatsBusOptions};
-use switchboard_store::{Store, StoreError};
+use switchboard_store::{BusinessStore, Store, StoreError};
 use switchboard_store_embedded::EmbeddedStore;
 use switchboard_store_postgres::PgStore;
 use tokio::net::TcpListener;
@@ -68,8 +72,11 @@ pub fn app(state: SharedState) -> Router {
         .merge(ops::router())
         .merge(media::router())
         .merge(admin::router())
+        .merge(openapi::router())
+        .merge(businesses::router())
         .route("/v1/ws", get(ws::upgrade))
-        .fallback(|| async { error::ApiError::not_found("no such endpoint; see docs/protocol.md") })
+        // Graph-style business API paths (`/v21.0/{id}/messages`) and the v1 404.
+        .fallback(cloud::fallback)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -99,26 +106,30 @@ pub async fn run(
             .await?,
         ),
     };
-    let (sink, fanout_task) = fanout::start(bus.clone());
+    let directory = Arc::new(businesses::Directory::default());
+    let (sink, fanout_task) = fanout::start(bus.clone(), directory.clone());
     // On PostgreSQL the media index and URL secret live there too (shared by nodes).
     let mut shared_media = None;
-    let store: Arc<dyn Store> = match &config.database {
+    let (store, business): (Arc<dyn Store>, Arc<dyn BusinessStore>) = match &config.database {
         Some(dsn) => {
-            let pg = PgStore::connect(dsn, sink).await?;
+            let pg = Arc::new(PgStore::connect(dsn, sink).await?);
             shared_media = Some(switchboard_media::PgIndex::new(pg.pool()));
-            Arc::new(pg)
+            (pg.clone(), pg)
         }
         None => {
             let dir = config.data_dir.clone();
             let store = tokio::task::spawn_blocking(move || EmbeddedStore::open(&dir, sink))
                 .await
                 .map_err(|e| StoreError::Backend(format!("store open task failed: {e}")))??;
-            Arc::new(store)
+            let store = Arc::new(store);
+            (store.clone(), store)
         }
     };
+    directory.load(business.as_ref()).await?;
     let clock = state::system_clock();
     if config.demo {
         demo::seed(store.as_ref(), clock()).await?;
+        demo::seed_business(business.as_ref(), clock()).await?;
     }
     let clustered = shared_media.is_some();
     let media = Arc::new(media::open_node(&config, shared_media).await?);
@@ -137,10 +148,16 @@ pub async fn run(
         metrics: ops::prometheus(),
         config,
         store: store.clone(),
+        business,
+        directory,
+        webhooks: webhooks::Webhooks::new(),
+        reach: cloud::reach::ReachCache::default(),
         media,
         bus,
         clock,
     });
+    let webhook_task = webhooks::spawn(state.clone());
+    let directory_task = businesses::spawn_refresh(state.clone());
     tracing::info!(addr = %listener.local_addr()?, "serving");
     // Frames are small and latency matters: Nagle's algorithm would hold an ack
     // until the client's next packet acknowledges the previous one (measured: acks
@@ -167,6 +184,8 @@ pub async fn run(
     {
         tracing::warn!("some connections did not close within 10 s");
     }
+    webhook_task.abort();
+    directory_task.abort();
     store.close().await?;
     fanout_task.abort();
     media_gc_task.abort();

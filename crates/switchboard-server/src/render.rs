@@ -6,6 +6,8 @@ use serde_json::value::RawValue;
 use switchboard_proto::frames::{Message, Receipt, ServerFrame};
 use switchboard_store::{InboxEntry, InboxItem, StoredMessage, StoredReceipt};
 
+use crate::businesses::Directory;
+
 fn raw_body(body: &str) -> Box<RawValue> {
     // Stored bodies were validated JSON when they were written; a corrupt one is shown
     // as an empty object rather than breaking the stream.
@@ -15,7 +17,13 @@ fn raw_body(body: &str) -> Box<RawValue> {
 
 /// A stored message as the protocol shows it. `viewer` decides whether the sender's
 /// `client_id` is included (only on the sender's own user's streams).
-pub fn message(msg: &StoredMessage, viewer: &str, inbox_seq: Option<u64>) -> Message {
+/// `dir` tells which senders are businesses (their messages carry `from_business`).
+pub fn message(
+    msg: &StoredMessage,
+    viewer: &str,
+    inbox_seq: Option<u64>,
+    dir: &Directory,
+) -> Message {
     Message {
         inbox_seq,
         id: msg.id.clone(),
@@ -26,7 +34,7 @@ pub fn message(msg: &StoredMessage, viewer: &str, inbox_seq: Option<u64>) -> Mes
         body: raw_body(&msg.body),
         reply_to: msg.reply_to.clone(),
         client_id: (viewer == msg.sender).then(|| msg.client_id.clone()),
-        from_business: None,
+        from_business: dir.get(&msg.sender),
     }
 }
 
@@ -42,9 +50,11 @@ pub fn receipt(r: &StoredReceipt, inbox_seq: u64) -> Receipt {
 }
 
 /// The frame of one stream entry for `viewer`.
-pub fn inbox_frame(item: &InboxItem, viewer: &str) -> ServerFrame {
+pub fn inbox_frame(item: &InboxItem, viewer: &str, dir: &Directory) -> ServerFrame {
     match &item.entry {
-        InboxEntry::Message(m) => ServerFrame::Message(message(m, viewer, Some(item.inbox_seq))),
+        InboxEntry::Message(m) => {
+            ServerFrame::Message(message(m, viewer, Some(item.inbox_seq), dir))
+        }
         InboxEntry::Receipt(r) => ServerFrame::Receipt(receipt(r, item.inbox_seq)),
     }
 }

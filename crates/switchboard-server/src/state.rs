@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use switchboard_bus::Bus;
-use switchboard_store::Store;
+use switchboard_store::{BusinessStore, Store};
 use tokio::sync::{Semaphore, watch};
 
 use crate::config::Config;
@@ -26,6 +26,14 @@ pub fn system_clock() -> Clock {
 pub struct AppState {
     pub config: Config,
     pub store: Arc<dyn Store>,
+    /// Businesses, templates, webhooks, usage (the same backend as `store`).
+    pub business: Arc<dyn BusinessStore>,
+    /// Which users are businesses, for `from_business` on rendered messages.
+    pub directory: Arc<crate::businesses::Directory>,
+    /// The webhook dispatcher's wake-ups and HTTP client.
+    pub webhooks: crate::webhooks::Webhooks,
+    /// Businesses' quality, tier and reach, cached briefly.
+    pub reach: crate::cloud::reach::ReachCache,
     pub bus: Arc<dyn Bus>,
     /// Media uploads, blobs and their index (`media.rs`).
     pub media: Arc<switchboard_media::MediaService>,

@@ -505,6 +505,22 @@ impl Connection {
                 );
             }
         };
+        // A reaction names a message of the chat it is sent in.
+        if let Body::Reaction { reaction } = &body {
+            let chat = match &target {
+                Target::Chat(c) => c.clone(),
+                Target::Person(u) => ids::direct_chat_id(&self.authed.user_id, u),
+            };
+            if ids::parse_message_id(&reaction.message_id).is_none_or(|(c, _)| c != chat) {
+                return self.push_error(
+                    Some(client_id),
+                    FrameError {
+                        code: "invalid_body",
+                        message: "reaction.message_id must name a message of this chat".into(),
+                    },
+                );
+            }
+        }
         metrics::counter!("switchboard_messages_in_total").increment(1);
         let state = self.state.clone();
         let sender = self.authed.user_id.clone();
@@ -647,6 +663,7 @@ impl Connection {
                     self.push(render::to_json(&render::inbox_frame(
                         item,
                         &self.authed.user_id,
+                        &self.state.directory,
                     )));
                     self.cursor = item.inbox_seq;
                 }
@@ -737,6 +754,7 @@ impl Connection {
                             self.push(render::to_json(&render::inbox_frame(
                                 item,
                                 &self.authed.user_id,
+                                &self.state.directory,
                             )));
                             self.cursor = item.inbox_seq;
                         }

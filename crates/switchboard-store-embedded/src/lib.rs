@@ -3,7 +3,8 @@
 //! fjall (an LSM tree) holds the message data plane (messages, idempotency keys, inbox
 //! streams, receipt watermarks): random-chat appends there cost a journal append, not
 //! a 4 KiB page per message as in SQLite. SQLite holds the relational rest (accounts,
-//! registrations, devices, users, chats, members).
+//! registrations, devices, users, chats, members) and the business tables
+//! (`BusinessStore`, in [`business`]).
 //!
 //! Every write goes through one writer thread ([`writer`]) that group-commits: one
 //! fsync per batch of up to 4096 commands, never one per message. Reads never touch
@@ -13,6 +14,7 @@
 //! Layout of `dir`: `switchboard.db` (SQLite, WAL) and `fjall/` (whose `meta`
 //! keyspace holds the format version, checked at open).
 
+mod business;
 mod codec;
 mod data;
 mod sql;

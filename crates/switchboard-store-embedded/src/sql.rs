@@ -1,10 +1,12 @@
 //! The relational half of the embedded store in SQLite: accounts, registrations,
-//! devices, users, chats and members. Its schema, its migrations, and every query,
+//! devices, users, chats and members (and the business tables, whose queries are in
+//! [`crate::business`]). Its schema, its migrations, and every query,
 //! shared by the writer thread (which runs them inside its batch transaction) and the
 //! read pool.
 //!
 //! Migrations are an append-only list; `PRAGMA user_version` records how many ran.
-//! A database written by a newer build (a larger `user_version`) is refused.
+//! A database written by a newer build (a larger `user_version`) is refused; an older
+//! one is upgraded in place at open, each migration in its own transaction.
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::Path;
@@ -54,6 +56,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (chat_id, user_id)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX members_user ON members(user_id);",
+    // 2: the business tables (`BusinessStore`).
+    crate::business::MIGRATION,
 ];
 
 pub fn backend(e: rusqlite::Error) -> StoreError {
@@ -483,7 +487,7 @@ pub fn user_chat_heads(
     Ok(out)
 }
 
-fn conflict_or_backend(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+pub(crate) fn conflict_or_backend(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(what()),
         _ => backend(e),

@@ -77,6 +77,8 @@ pub enum Command {
     RemoveMember(String, String, Reply<Chat>),
     Append(Prepared, Reply<Appended>),
     Receipt(NewReceipt, Reply<ReceiptOutcome>),
+    /// Any other relational write (the business tables, [`crate::business`]).
+    Sql(Box<dyn SqlJob>),
     /// Finish what came before, persist, and stop.
     Close(Reply<()>),
 }
@@ -99,7 +101,49 @@ impl Command {
             | Command::RemoveMember(_, _, r) => drop(r.send(Err(err))),
             Command::Append(_, r) => drop(r.send(Err(err))),
             Command::Receipt(_, r) => drop(r.send(Err(err))),
+            Command::Sql(job) => job.refuse(err),
         }
+    }
+
+    /// A relational write: `f` runs on the writer's connection in its own savepoint
+    /// of the batch's transaction; its answer is sent after the commit.
+    pub fn sql<T, F>(f: F, reply: Reply<T>) -> Command
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        Command::Sql(Box::new(Job { f, reply }))
+    }
+}
+
+/// A relational write of any result type, boxed so that one [`Command`] variant
+/// carries every query of the business tables.
+pub trait SqlJob: Send {
+    /// Runs the write inside the batch `b`.
+    fn run(self: Box<Self>, w: &mut Writer, b: &mut Batch);
+    /// Answers with `err` without doing anything.
+    fn refuse(self: Box<Self>, err: StoreError);
+}
+
+/// The one [`SqlJob`]: a closure and where its answer goes.
+struct Job<F, T> {
+    f: F,
+    reply: Reply<T>,
+}
+
+impl<F, T> SqlJob for Job<F, T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, w: &mut Writer, b: &mut Batch) {
+        let Job { f, reply } = *self;
+        let res = w.relational(b, f);
+        b.pending.push(pending(false, reply, res));
+    }
+
+    fn refuse(self: Box<Self>, err: StoreError) {
+        let _ = self.reply.send(Err(err));
     }
 }
 
@@ -129,7 +173,7 @@ fn pending<T: Send + 'static>(
 }
 
 /// What one group commit accumulates.
-struct Batch {
+pub struct Batch {
     fjall: OwnedWriteBatch,
     deliveries: Vec<Delivery>,
     pending: Vec<Pending>,
@@ -254,6 +298,7 @@ impl Writer {
                 b.pending.push(pending(true, r, res));
             }
             Command::Close(r) => b.close = Some(r),
+            Command::Sql(job) => job.run(self, b),
             Command::CreateRegistration(reg, r) => {
                 let res = self.relational(b, |c| sql::create_registration(c, &reg));
                 b.pending.push(pending(false, r, res));

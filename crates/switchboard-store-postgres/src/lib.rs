@@ -11,12 +11,15 @@
 //! - **Relational writes** (accounts, devices, chats, members) are short transactions
 //!   on the pool; membership changes lock their chat's row to stay within the limit.
 //! - **Reads** go straight to the pool.
+//! - **The business tables** ([`business`], `BusinessStore`) are single statements
+//!   on the pool too; what must be atomic across nodes is one statement each.
 //!
 //! Durability is PostgreSQL's: the writer answers after `COMMIT` returned, which with
 //! the default `synchronous_commit = on` means the WAL record is flushed. Migrations
 //! ([`schema`]) run at connect under an advisory lock. Table distribution keys and
 //! which statements would cross Citus shards are in `SCHEMA.md`.
 
+mod business;
 mod schema;
 mod writer;
 

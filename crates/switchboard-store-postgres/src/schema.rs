@@ -139,6 +139,138 @@ pub const MIGRATIONS: &[&str] = &[
         id smallint PRIMARY KEY CHECK (id = 1),
         secret bytea NOT NULL CHECK (length(secret) = 32)
     );",
+    // 3: the business tables (`BusinessStore`, `src/business.rs`). Every primary key
+    // starts with `waba_id` where the table has one (the Citus distribution key);
+    // `businesses`, `business_tokens` and `leases` are small lookup tables.
+    "CREATE TABLE businesses (
+        waba_id text PRIMARY KEY,
+        phone_number_id text NOT NULL UNIQUE,
+        user_id text NOT NULL UNIQUE,
+        name text NOT NULL,
+        vertical text NOT NULL,
+        verification text NOT NULL,
+        verification_reason text,
+        profile text NOT NULL,
+        throughput_mps bigint,
+        created_at bigint NOT NULL
+    );
+    CREATE TABLE business_tokens (
+        token_hash text PRIMARY KEY,
+        waba_id text NOT NULL,
+        scopes text[] NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint
+    );
+    CREATE TABLE templates (
+        waba_id text NOT NULL,
+        template_id text NOT NULL,
+        name text NOT NULL,
+        language text NOT NULL,
+        category text NOT NULL,
+        parameter_format text NOT NULL,
+        components text NOT NULL,
+        status text NOT NULL,
+        reason text,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (waba_id, template_id),
+        UNIQUE (waba_id, name, language)
+    );
+    -- `BusinessStore::template` looks a template up by its id alone.
+    CREATE INDEX templates_id ON templates (template_id);
+    CREATE TABLE webhooks (
+        waba_id text PRIMARY KEY,
+        url text NOT NULL,
+        verify_token text NOT NULL,
+        app_secret text NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE TABLE customer_flags (
+        waba_id text NOT NULL,
+        customer text NOT NULL,
+        blocked boolean NOT NULL,
+        marketing_opt_out boolean NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (waba_id, customer)
+    );
+    CREATE TABLE feedback (
+        waba_id text NOT NULL,
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        customer text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('block', 'report')),
+        ts bigint NOT NULL,
+        PRIMARY KEY (waba_id, id)
+    );
+    CREATE INDEX feedback_time ON feedback (waba_id, ts);
+    CREATE TABLE reached (
+        waba_id text NOT NULL,
+        customer text NOT NULL,
+        reached_at bigint NOT NULL,
+        PRIMARY KEY (waba_id, customer)
+    );
+    CREATE INDEX reached_time ON reached (waba_id, reached_at);
+    CREATE TABLE message_meta (
+        waba_id text NOT NULL,
+        client_id text NOT NULL,
+        category text NOT NULL,
+        billable boolean NOT NULL,
+        pricing_type text NOT NULL,
+        biz_opaque_callback_data text,
+        template_name text,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (waba_id, client_id)
+    );
+    CREATE TABLE business_usage (
+        waba_id text NOT NULL,
+        message_id text NOT NULL,
+        category text NOT NULL,
+        country text NOT NULL,
+        price_micros bigint NOT NULL,
+        currency text NOT NULL,
+        ts bigint NOT NULL,
+        PRIMARY KEY (waba_id, message_id)
+    );
+    CREATE INDEX business_usage_time ON business_usage (waba_id, ts);
+    CREATE TABLE idempotency_keys (
+        waba_id text NOT NULL,
+        idem_key text NOT NULL,
+        request_hash text NOT NULL,
+        -- 0 while the first request is in progress, then its HTTP status.
+        status integer NOT NULL,
+        body text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (waba_id, idem_key)
+    );
+    CREATE INDEX idempotency_keys_created ON idempotency_keys (waba_id, created_at);
+    CREATE TABLE dispatch_cursors (
+        waba_id text PRIMARY KEY,
+        inbox_seq bigint NOT NULL,
+        event_seq bigint NOT NULL
+    );
+    CREATE TABLE status_progress (
+        waba_id text NOT NULL,
+        chat_id text NOT NULL,
+        delivered bigint NOT NULL,
+        read bigint NOT NULL,
+        PRIMARY KEY (waba_id, chat_id)
+    );
+    -- The last event seq handed out per business; its row lock orders every node.
+    CREATE TABLE event_counters (
+        waba_id text PRIMARY KEY,
+        last_seq bigint NOT NULL
+    );
+    CREATE TABLE outbox_events (
+        waba_id text NOT NULL,
+        seq bigint NOT NULL,
+        payload text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (waba_id, seq)
+    );
+    CREATE TABLE leases (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at bigint NOT NULL
+    );",
 ];
 
 /// Applies every migration this database lacks, under the advisory lock.

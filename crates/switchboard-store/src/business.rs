@@ -126,7 +126,8 @@ pub struct MessageMeta {
     pub created_at: i64,
 }
 
-/// One billable delivery. `message_id` is unique: a delivery is recorded once.
+/// One billable delivery. `(waba_id, message_id)` is unique: a delivery is recorded
+/// once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageRecord {
     pub waba_id: String,
@@ -188,16 +189,19 @@ pub trait BusinessStore: Send + Sync + 'static {
         phone_number_id: &str,
     ) -> StoreResult<Option<Business>>;
     async fn business_by_user(&self, user_id: &str) -> StoreResult<Option<Business>>;
-    /// All businesses, oldest first.
+    /// All businesses, oldest first (ties by `waba_id`, numerically).
     async fn businesses(&self) -> StoreResult<Vec<Business>>;
     /// Replaces every mutable field (all but the ids, `user_id` and `created_at`).
     /// `NotFound` if there is no such business.
     async fn update_business(&self, business: &Business) -> StoreResult<()>;
+    /// `Conflict` if a token with this digest exists.
     async fn add_business_token(&self, token: &BusinessToken) -> StoreResult<()>;
     async fn business_token(&self, token_hash: &str) -> StoreResult<Option<BusinessToken>>;
 
     // --- templates ---
-    /// `Conflict` if `(waba_id, name, language)` exists.
+    /// `Conflict` if `(waba_id, name, language)` exists. `template_id` is allocated
+    /// by the caller and must be unique (the embedded store also refuses a taken id
+    /// with `Conflict`; PostgreSQL checks it only within the business).
     async fn create_template(&self, template: &Template) -> StoreResult<()>;
     async fn template(&self, template_id: &str) -> StoreResult<Option<Template>>;
     async fn template_by_name(
@@ -206,20 +210,23 @@ pub trait BusinessStore: Send + Sync + 'static {
         name: &str,
         language: &str,
     ) -> StoreResult<Option<Template>>;
-    /// A business's templates, oldest first.
+    /// A business's templates, oldest first (ties by `template_id`, numerically).
     async fn templates(&self, waba_id: &str) -> StoreResult<Vec<Template>>;
     /// Replaces category, parameter_format, components, status, reason, updated_at.
+    /// `NotFound` if there is no such template.
     async fn update_template(&self, template: &Template) -> StoreResult<()>;
     /// True if it existed.
     async fn delete_template(&self, template_id: &str) -> StoreResult<bool>;
 
     // --- webhooks ---
+    /// Sets or replaces the business's webhook.
     async fn set_webhook(&self, config: &WebhookConfig) -> StoreResult<()>;
     async fn webhook(&self, waba_id: &str) -> StoreResult<Option<WebhookConfig>>;
-    /// Businesses with a webhook configured.
+    /// Businesses with a webhook configured, by `waba_id`.
     async fn webhooks(&self) -> StoreResult<Vec<WebhookConfig>>;
 
     // --- customers: flags, feedback, reach ---
+    /// Both flags false for a customer never set.
     async fn customer_flags(&self, waba_id: &str, customer: &str) -> StoreResult<CustomerFlags>;
     async fn set_customer_flags(
         &self,
@@ -228,6 +235,7 @@ pub trait BusinessStore: Send + Sync + 'static {
         flags: &CustomerFlags,
         now: i64,
     ) -> StoreResult<()>;
+    /// Records one feedback; every call counts (the same kind twice counts twice).
     async fn add_feedback(
         &self,
         waba_id: &str,
@@ -238,30 +246,43 @@ pub trait BusinessStore: Send + Sync + 'static {
     /// (blocks, reports) recorded at or after `since`.
     async fn feedback_since(&self, waba_id: &str, since: i64) -> StoreResult<(u64, u64)>;
     /// Records that the business reached `customer` outside a service window at `now`
-    /// (for messaging limit tiers).
+    /// (for messaging limit tiers). A customer is kept once, at the latest time it
+    /// was reached (an earlier `now` does not move it back).
     async fn note_reached(&self, waba_id: &str, customer: &str, now: i64) -> StoreResult<()>;
     /// Distinct customers reached at or after `since`.
     async fn reached_since(&self, waba_id: &str, since: i64) -> StoreResult<u64>;
     /// Whether `customer` was reached at or after `since`.
-    async fn was_reached_since(&self, waba_id: &str, customer: &str, since: i64)
-    -> StoreResult<bool>;
+    async fn was_reached_since(
+        &self,
+        waba_id: &str,
+        customer: &str,
+        since: i64,
+    ) -> StoreResult<bool>;
 
     // --- messages sent through the API ---
+    /// Stores the record, replacing one of the same `(waba_id, client_id)` (a retried
+    /// send).
     async fn put_message_meta(&self, meta: &MessageMeta) -> StoreResult<()>;
-    async fn message_meta(&self, waba_id: &str, client_id: &str)
-    -> StoreResult<Option<MessageMeta>>;
+    async fn message_meta(
+        &self,
+        waba_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<MessageMeta>>;
 
     // --- usage ---
     /// Records a billable delivery; false (and nothing written) if this message
     /// was recorded before.
     async fn record_usage(&self, usage: &UsageRecord) -> StoreResult<bool>;
-    /// Usage with `from <= ts < to`, oldest first.
+    /// Usage with `from <= ts < to`, oldest first (ties by `message_id`).
     async fn usage(&self, waba_id: &str, from: i64, to: i64) -> StoreResult<Vec<UsageRecord>>;
 
     // --- Idempotency-Key ---
     /// Claims `key` for a new request. `None`: claimed, go ahead. `Some(record)`: a
     /// request with this key was seen (maybe still in progress, `status == 0`).
-    /// Records older than `expire_before` are dropped first.
+    /// The business's records with `created_at < expire_before` (answered or still
+    /// in progress) are dropped first, so an expired record of `key` is replaced by
+    /// this claim. Atomic: of concurrent claims of one key, on any node, exactly one
+    /// gets `None`.
     async fn idempotency_claim(
         &self,
         waba_id: &str,
@@ -270,7 +291,8 @@ pub trait BusinessStore: Send + Sync + 'static {
         now: i64,
         expire_before: i64,
     ) -> StoreResult<Option<IdempotencyRecord>>;
-    /// Stores the answer of a claimed key.
+    /// Stores the answer of a claimed key. Does nothing unless the key is claimed and
+    /// still in progress (released, expired or already answered).
     async fn idempotency_complete(
         &self,
         waba_id: &str,
@@ -278,12 +300,15 @@ pub trait BusinessStore: Send + Sync + 'static {
         status: u16,
         body: &str,
     ) -> StoreResult<()>;
-    /// Drops a claim whose request failed without effect, so a retry may run.
+    /// Drops a claim whose request failed without effect, so a retry may run. Only a
+    /// claim still in progress is dropped; a stored answer stays.
     async fn idempotency_release(&self, waba_id: &str, key: &str) -> StoreResult<()>;
 
     // --- webhook dispatcher state ---
+    /// Zero for a business that never set one.
     async fn dispatch_cursor(&self, waba_id: &str) -> StoreResult<DispatchCursor>;
     async fn set_dispatch_cursor(&self, waba_id: &str, cursor: DispatchCursor) -> StoreResult<()>;
+    /// Zero for a conversation never set.
     async fn status_progress(&self, waba_id: &str, chat_id: &str) -> StoreResult<StatusProgress>;
     async fn set_status_progress(
         &self,
@@ -291,7 +316,8 @@ pub trait BusinessStore: Send + Sync + 'static {
         chat_id: &str,
         progress: StatusProgress,
     ) -> StoreResult<()>;
-    /// Appends an event; returns its sequence number (1, 2, … per business).
+    /// Appends an event; returns its sequence number (1, 2, … per business, without
+    /// gap or repeat under concurrent calls from any node). Durable when it returns.
     async fn push_event(&self, waba_id: &str, payload: &str, now: i64) -> StoreResult<u64>;
     /// Events with `seq > after`, in order, at most `limit`.
     async fn events_after(
@@ -302,7 +328,8 @@ pub trait BusinessStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<OutboxEvent>>;
 
     /// Takes or renews the lease `name` for `holder` until `now + ttl_ms`. True if
-    /// `holder` holds it now (it was free, expired, or already `holder`'s).
+    /// `holder` holds it now (it was free, expired, or already `holder`'s). A lease
+    /// taken until `t` is still held at `t`; another holder gets it from `t + 1` on.
     async fn try_lease(&self, name: &str, holder: &str, now: i64, ttl_ms: i64)
     -> StoreResult<bool>;
 }

@@ -224,7 +224,10 @@ pub mod cases {
         s.create_business(&b).await.expect("create");
         let mut same_user = business(2, 100);
         same_user.user_id = b.user_id.clone();
-        assert!(is_conflict(s.create_business(&same_user).await), "same user");
+        assert!(
+            is_conflict(s.create_business(&same_user).await),
+            "same user"
+        );
         let mut same_phone = business(3, 100);
         same_phone.phone_number_id = b.phone_number_id.clone();
         assert!(
@@ -233,11 +236,17 @@ pub mod cases {
         );
         let mut same_waba = business(4, 100);
         same_waba.waba_id = b.waba_id.clone();
-        assert!(is_conflict(s.create_business(&same_waba).await), "same waba");
+        assert!(
+            is_conflict(s.create_business(&same_waba).await),
+            "same waba"
+        );
         // Nothing of the refused ones was stored.
         assert_eq!(s.businesses().await.expect("list"), vec![b]);
         assert_eq!(s.business("102").await.expect("lookup"), None);
-        assert_eq!(s.business_by_phone_number_id("204").await.expect("lookup"), None);
+        assert_eq!(
+            s.business_by_phone_number_id("204").await.expect("lookup"),
+            None
+        );
     }
 
     pub async fn business_update(s: S) {
@@ -452,17 +461,18 @@ pub mod cases {
         s.set_customer_flags("101", "4915", &blocked, 10)
             .await
             .expect("set");
-        assert_eq!(
-            s.customer_flags("101", "4915").await.expect("get"),
-            blocked
-        );
+        assert_eq!(s.customer_flags("101", "4915").await.expect("get"), blocked);
         // Another business, another customer: untouched.
         assert_eq!(
-            s.customer_flags("102", "4915").await.expect("other business"),
+            s.customer_flags("102", "4915")
+                .await
+                .expect("other business"),
             CustomerFlags::default()
         );
         assert_eq!(
-            s.customer_flags("101", "4916").await.expect("other customer"),
+            s.customer_flags("101", "4916")
+                .await
+                .expect("other customer"),
             CustomerFlags::default()
         );
         let opted_out = CustomerFlags {
@@ -483,10 +493,7 @@ pub mod cases {
             s.customer_flags("101", "4915").await.expect("get"),
             opted_out
         );
-        assert_eq!(
-            s.customer_flags("102", "4915").await.expect("get"),
-            blocked
-        );
+        assert_eq!(s.customer_flags("102", "4915").await.expect("get"), blocked);
     }
 
     pub async fn feedback_since(s: S) {
@@ -523,7 +530,9 @@ pub mod cases {
         s.note_reached("101", "a", 10).await.expect("reach");
         s.note_reached("101", "b", 20).await.expect("reach");
         s.note_reached("101", "a", 15).await.expect("reach again");
-        s.note_reached("102", "c", 20).await.expect("reach elsewhere");
+        s.note_reached("102", "c", 20)
+            .await
+            .expect("reach elsewhere");
         assert_eq!(s.reached_since("101", 0).await.expect("all"), 2);
         assert_eq!(s.reached_since("101", 15).await.expect("at 15"), 2);
         assert_eq!(s.reached_since("101", 16).await.expect("after 15"), 1);
@@ -600,7 +609,10 @@ pub mod cases {
         );
         assert_eq!(s.usage("101", 20, 21).await.expect("one"), vec![c]);
         assert!(s.usage("101", 41, 100).await.expect("none").is_empty());
-        assert_eq!(s.usage("102", 0, 100).await.expect("other"), vec![elsewhere]);
+        assert_eq!(
+            s.usage("102", 0, 100).await.expect("other"),
+            vec![elsewhere]
+        );
     }
 
     // --- Idempotency-Key ----------------------------------------------------------------
@@ -746,14 +758,18 @@ pub mod cases {
             StatusProgress::default()
         );
         assert_eq!(
-            s.status_progress("102", "d1-2").await.expect("other business"),
+            s.status_progress("102", "d1-2")
+                .await
+                .expect("other business"),
             StatusProgress::default()
         );
         let q = StatusProgress {
             delivered: 6,
             read: 6,
         };
-        s.set_status_progress("101", "d1-2", q).await.expect("set again");
+        s.set_status_progress("101", "d1-2", q)
+            .await
+            .expect("set again");
         assert_eq!(s.status_progress("101", "d1-2").await.expect("get"), q);
     }
 
@@ -767,7 +783,10 @@ pub mod cases {
             assert_eq!(seq, expected);
         }
         assert_eq!(s.push_event("102", "{}", 5).await.expect("other"), 1);
-        assert_eq!(s.push_event("101", r#"{"n":3}"#, 103).await.expect("push"), 4);
+        assert_eq!(
+            s.push_event("101", r#"{"n":3}"#, 103).await.expect("push"),
+            4
+        );
 
         let all = s.events_after("101", 0, 10).await.expect("all");
         let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
@@ -808,14 +827,34 @@ pub mod cases {
 
     pub async fn leases(s: S) {
         assert!(s.try_lease("gc", "node-a", 1_000, 100).await.expect("free"));
-        assert!(s.try_lease("gc", "node-a", 1_050, 100).await.expect("renew"));
+        assert!(
+            s.try_lease("gc", "node-a", 1_050, 100)
+                .await
+                .expect("renew")
+        );
         // Renewed until 1_150: another holder must wait.
         assert!(!s.try_lease("gc", "node-b", 1_100, 100).await.expect("held"));
         assert!(!s.try_lease("gc", "node-b", 1_149, 100).await.expect("held"));
         // Another lease name is independent.
-        assert!(s.try_lease("other", "node-b", 1_100, 100).await.expect("free"));
-        assert!(s.try_lease("gc", "node-b", 1_151, 100).await.expect("expired"));
-        assert!(!s.try_lease("gc", "node-a", 1_200, 100).await.expect("taken"));
-        assert!(s.try_lease("gc", "node-b", 1_200, 100).await.expect("renew"));
+        assert!(
+            s.try_lease("other", "node-b", 1_100, 100)
+                .await
+                .expect("free")
+        );
+        assert!(
+            s.try_lease("gc", "node-b", 1_151, 100)
+                .await
+                .expect("expired")
+        );
+        assert!(
+            !s.try_lease("gc", "node-a", 1_200, 100)
+                .await
+                .expect("taken")
+        );
+        assert!(
+            s.try_lease("gc", "node-b", 1_200, 100)
+                .await
+                .expect("renew")
+        );
     }
 }

@@ -12,7 +12,13 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use switchboard_client::proto::frames::{Message, ReceiptStatus};
 use switchboard_client::proto::http::ChatKind;
-use switchboard_client::{Client, Error as SdkError, ServerFrame, SessionConfig, Target};
+use switchboard_client::{
+    BusinessProfile, Client, Error as SdkError, ServerFrame, SessionConfig, Target,
+};
+use switchboard_core::body::{Body, ButtonReply, ListReply, Location, Reaction};
+use switchboard_core::ids;
+use switchboard_core::limits::MAX_FILENAME_CHARS;
+use switchboard_core::phone::user_id_from_phone_or_id;
 
 /// Chat from the terminal.
 #[derive(clap::Args)]
@@ -67,8 +73,14 @@ enum ChatCommand {
     SetName { name: String },
     /// List your chats.
     Chats,
-    /// Send a text message (or, with --file, a photo, video, voice note or document)
-    /// to a person or a chat.
+    /// Send a text message (or, with --file, a photo, video, voice note or document;
+    /// or a location, a reaction, or the answer to a business's buttons or list) to a
+    /// person or a chat.
+    #[command(group(
+        clap::ArgGroup::new("kind")
+            .args(["file", "location", "react", "button_reply", "list_reply"])
+            .multiple(false)
+    ))]
     Send {
         /// A person's phone number (the direct chat is made on first use).
         #[arg(long, conflicts_with = "chat", required_unless_present = "chat")]
@@ -82,8 +94,29 @@ enum ChatCommand {
         /// With --file: send as a document (original bytes, metadata kept).
         #[arg(long, requires = "file")]
         document: bool,
+        /// Send a location, e.g. --location 52.52,13.405; the text, if any, names the place.
+        #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true, value_parser = parse_lat_lon)]
+        location: Option<(f64, f64)>,
+        /// React to a message (its id, or its number in the chat as shown by `history`)
+        /// with an emoji; "" removes your reaction.
+        #[arg(long, num_args = 2, value_names = ["MESSAGE", "EMOJI"], allow_hyphen_values = true, conflicts_with = "text")]
+        react: Option<Vec<String>>,
+        /// Answer a business's template or interactive message by tapping one of its
+        /// buttons (with --reply-to naming that message).
+        #[arg(long, num_args = 2, value_names = ["ID", "TITLE"], requires = "reply_to", conflicts_with = "text")]
+        button_reply: Option<Vec<String>>,
+        /// Answer a business's list message by choosing a row (with --reply-to).
+        #[arg(long, num_args = 2, value_names = ["ID", "TITLE"], requires = "reply_to", conflicts_with = "text")]
+        list_reply: Option<Vec<String>>,
+        /// Reply to (quote) a message: its id, or its number in the chat as shown by
+        /// `history`.
+        #[arg(long, value_name = "MESSAGE")]
+        reply_to: Option<String>,
         /// The text; several words are joined with spaces.
-        #[arg(required_unless_present = "file", num_args = 0..)]
+        #[arg(
+            required_unless_present_any = ["file", "location", "react", "button_reply", "list_reply"],
+            num_args = 0..
+        )]
         text: Vec<String>,
     },
     /// Download a media file (its id is in the message, `[media ID]`).
@@ -114,6 +147,33 @@ enum ChatCommand {
     /// Manage groups.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// See a business's profile; block it, stop its marketing, or report it.
+    #[command(subcommand)]
+    Business(BusinessCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum BusinessCommand {
+    /// Show a business's profile, its verified badge, and your choices about it.
+    Show { phone: String },
+    /// Block a business: it can no longer message you.
+    Block { phone: String },
+    /// Unblock a business.
+    Unblock { phone: String },
+    /// Stop a business's marketing messages (order updates and login codes still arrive).
+    StopMarketing { phone: String },
+    /// Allow a business's marketing messages again.
+    AllowMarketing { phone: String },
+    /// Report a business to the platform (lowers its quality rating).
+    Report {
+        phone: String,
+        /// What it did (at most 500 characters).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Block it too.
+        #[arg(long)]
+        block: bool,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -291,7 +351,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                         println!(
                             "    {}  {}: {}",
                             fmt_date(m.ts),
-                            who(&cfg, &m.from),
+                            sender(&cfg, m),
                             body_text(m)
                         );
                     }
@@ -303,9 +363,23 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             chat,
             file,
             document,
+            location,
+            react,
+            button_reply,
+            list_reply,
+            reply_to,
             text,
         } => {
             let client = authed(&cfg)?;
+            let resolve = |m: String| message_ref(&cfg, chat.as_deref(), to.as_deref(), m);
+            let reply_to = reply_to.map(resolve).transpose()?;
+            let react = react.map(|mut r| -> anyhow::Result<Vec<String>> {
+                if let Some(first) = r.first_mut() {
+                    *first = resolve(std::mem::take(first))?;
+                }
+                Ok(r)
+            });
+            let react = react.transpose()?;
             let target = match (to, chat) {
                 (_, Some(chat)) => Target::Chat(chat),
                 (Some(to), None) => Target::Phone(to),
@@ -334,6 +408,62 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                 }
                 None => None,
             };
+            let nonempty = |t: &str| (!t.is_empty()).then(|| t.to_string());
+            // clap gives exactly two values for these options.
+            let pair = |v: Vec<String>| {
+                let mut v = v.into_iter();
+                (v.next().unwrap_or_default(), v.next().unwrap_or_default())
+            };
+            let body = if let Some(media) = media {
+                // A document keeps its name for the receiver to save it under.
+                let filename = file
+                    .as_deref()
+                    .filter(|_| document)
+                    .and_then(Path::file_name)
+                    .and_then(|n| n.to_str())
+                    .filter(|n| n.chars().count() <= MAX_FILENAME_CHARS)
+                    .map(str::to_string);
+                Body::Media {
+                    media_id: media.media_id,
+                    caption: nonempty(&text),
+                    filename,
+                    voice: false,
+                }
+            } else if let Some((latitude, longitude)) = location {
+                Body::Location {
+                    location: Location {
+                        latitude,
+                        longitude,
+                        name: nonempty(&text),
+                        address: None,
+                    },
+                }
+            } else if let Some(r) = react {
+                let (message_id, emoji) = pair(r);
+                Body::Reaction {
+                    reaction: Reaction { message_id, emoji },
+                }
+            } else if let Some(b) = button_reply {
+                let (id, title) = pair(b);
+                Body::ButtonReply {
+                    button_reply: ButtonReply { id, title },
+                }
+            } else if let Some(l) = list_reply {
+                let (id, title) = pair(l);
+                Body::ListReply {
+                    list_reply: ListReply {
+                        id,
+                        title,
+                        description: None,
+                    },
+                }
+            } else {
+                Body::Text { text }
+            };
+            // The server's own rules, checked here first for a clearer error.
+            let body = Body::parse(&body.to_json())
+                .map_err(|e| anyhow::anyhow!("cannot send that: {e}"))?;
+            let body = serde_json::value::RawValue::from_string(body.to_json())?;
             // A one-shot sender does not sync: the stream stays for `listen` to show.
             let config = SessionConfig {
                 reconnect: true,
@@ -345,17 +475,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                 .connect_with(0, config)
                 .await
                 .map_err(|e| hint(e, client.base_url()))?;
-            let client_id = match media {
-                Some(media) => {
-                    let mut body = serde_json::json!({ "media_id": media.media_id });
-                    if !text.is_empty() {
-                        body["caption"] = serde_json::Value::String(text.clone());
-                    }
-                    let body = serde_json::value::to_raw_value(&body)?;
-                    session.send(target, body, None).await.map_err(sdk)?
-                }
-                None => session.send_text(target, &text).await.map_err(sdk)?,
-            };
+            let client_id = session.send(target, body, reply_to).await.map_err(sdk)?;
             let answer = tokio::time::timeout(Duration::from_secs(15), async {
                 loop {
                     match session.next().await? {
@@ -478,7 +598,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                         "#{:<5} {}  {}: {}",
                         m.seq,
                         fmt_date(m.ts),
-                        who(&cfg, &m.from),
+                        sender(&cfg, m),
                         body_text(m)
                     );
                 }
@@ -519,8 +639,154 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        ChatCommand::Business(cmd) => business(&cfg, out, cmd).await?,
     }
     Ok(())
+}
+
+/// `business …`: a business's profile and this user's choices about it.
+async fn business(cfg: &Config, out: Out, cmd: BusinessCommand) -> anyhow::Result<()> {
+    let client = authed(cfg)?;
+    let phone = match &cmd {
+        BusinessCommand::Show { phone }
+        | BusinessCommand::Block { phone }
+        | BusinessCommand::Unblock { phone }
+        | BusinessCommand::StopMarketing { phone }
+        | BusinessCommand::AllowMarketing { phone }
+        | BusinessCommand::Report { phone, .. } => phone,
+    };
+    let id = user_id_from_phone_or_id(phone)?;
+    let fail = |e: SdkError| match e {
+        SdkError::Api { status: 404, .. } => anyhow::anyhow!(
+            "{e}\nhint: +{id} is not a business on this server (or not registered at all)"
+        ),
+        e => hint(e, client.base_url()),
+    };
+    match cmd {
+        BusinessCommand::Show { .. } => {
+            let p = client.business(&id).await.map_err(fail)?;
+            if out.json {
+                out.value(&p)?;
+            } else {
+                print!("{}", business_text(&p));
+            }
+        }
+        BusinessCommand::Block { .. } => {
+            let r = client.block_business(&id).await.map_err(fail)?;
+            if out.json {
+                out.value(&r)?;
+            } else {
+                println!("blocked +{id}: it can no longer message you");
+            }
+        }
+        BusinessCommand::Unblock { .. } => {
+            let r = client.unblock_business(&id).await.map_err(fail)?;
+            if out.json {
+                out.value(&r)?;
+            } else {
+                println!("unblocked +{id}");
+            }
+        }
+        BusinessCommand::StopMarketing { .. } => {
+            let r = client
+                .set_marketing_opt_out(&id, true)
+                .await
+                .map_err(fail)?;
+            if out.json {
+                out.value(&r)?;
+            } else {
+                println!(
+                    "+{id} can no longer send you marketing messages (order updates and login codes still arrive)"
+                );
+            }
+        }
+        BusinessCommand::AllowMarketing { .. } => {
+            let r = client
+                .set_marketing_opt_out(&id, false)
+                .await
+                .map_err(fail)?;
+            if out.json {
+                out.value(&r)?;
+            } else {
+                println!("+{id} may send you marketing messages again");
+            }
+        }
+        BusinessCommand::Report { reason, block, .. } => {
+            let r = client
+                .report_business(&id, reason.as_deref(), block)
+                .await
+                .map_err(fail)?;
+            if out.json {
+                out.value(&r)?;
+            } else if r.blocked {
+                println!("reported +{id}; it is blocked");
+            } else {
+                println!("reported +{id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A business profile as a few aligned lines.
+fn business_text(p: &BusinessProfile) -> String {
+    let badge = if p.verified { "  ✓ verified" } else { "" };
+    let mut text = format!("{}{badge}  +{}\n", p.name, p.user_id);
+    let websites = p.websites.join(" ");
+    for (label, value) in [
+        ("category", p.category.as_str()),
+        ("about", p.description.as_str()),
+        ("address", p.address.as_str()),
+        ("hours", p.hours.as_str()),
+        ("email", p.email.as_str()),
+        ("websites", websites.as_str()),
+        ("catalog", p.catalog_url.as_deref().unwrap_or("")),
+    ] {
+        if !value.is_empty() {
+            text.push_str(&format!("  {label:<9} {value}\n"));
+        }
+    }
+    let blocked = if p.blocked { "blocked" } else { "not blocked" };
+    let marketing = if p.marketing_opt_out {
+        "marketing stopped"
+    } else {
+        "marketing allowed"
+    };
+    text.push_str(&format!("  {:<9} {blocked}, {marketing}\n", "you"));
+    text
+}
+
+/// A message named on the command line: a message id as it is, or a bare number (the
+/// `#seq` that `history` shows) in the chat the send goes to.
+fn message_ref(
+    cfg: &Config,
+    chat: Option<&str>,
+    to: Option<&str>,
+    m: String,
+) -> anyhow::Result<String> {
+    let Ok(seq) = m.trim_start_matches('#').parse::<u64>() else {
+        return Ok(m);
+    };
+    let chat_id = match (chat, to, cfg.user_id.as_deref()) {
+        (Some(chat), _, _) => chat.to_string(),
+        (None, Some(to), Some(me)) => ids::direct_chat_id(me, &user_id_from_phone_or_id(to)?),
+        _ => bail!("cannot tell which chat message #{seq} is in\nhint: pass --chat ID"),
+    };
+    Ok(ids::message_id(&chat_id, seq))
+}
+
+/// `--location 52.52,13.405`.
+fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("{s:?} is not LAT,LON, e.g. 52.52,13.405");
+    let (lat, lon) = s.split_once(',').ok_or_else(bad)?;
+    let lat: f64 = lat.trim().parse().map_err(|_| bad())?;
+    let lon: f64 = lon.trim().parse().map_err(|_| bad())?;
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!(
+            "{s:?} is off the map: latitude -90 to 90, longitude -180 to 180"
+        ));
+    }
+    Ok((lat, lon))
 }
 
 async fn verify(
@@ -606,7 +872,7 @@ fn print_frame(cfg: &Config, frame: &ServerFrame) {
             "{}  {}  {}: {}",
             fmt_time(m.ts),
             short(&m.chat_id),
-            who(cfg, &m.from),
+            sender(cfg, m),
             body_text(m)
         ),
         ServerFrame::Receipt(r) => println!(
@@ -770,27 +1036,45 @@ fn short(chat_id: &str) -> String {
     format!("[{s}]")
 }
 
-/// A readable rendering of a message body (text, media, ciphertext).
+/// Who sent a message: "you", a person's number, or a business's name with its badge.
+fn sender(cfg: &Config, m: &Message) -> String {
+    match &m.from_business {
+        Some(b) if b.verified => format!("{} ✓ verified (+{})", b.name, m.from),
+        Some(b) => format!("{} (business, +{})", b.name, m.from),
+        None => who(cfg, &m.from),
+    }
+}
+
+/// A readable rendering of a message body: text as it is, every other kind on one
+/// line (media shows its id, for `download`).
 fn body_text(m: &Message) -> String {
-    let v: serde_json::Value = serde_json::from_str(m.body.get()).unwrap_or_default();
-    let text = if let Some(t) = v.get("text").and_then(|t| t.as_str()) {
-        t.to_string()
-    } else if let Some(id) = v.get("media_id").and_then(|t| t.as_str()) {
-        match v.get("caption").and_then(|c| c.as_str()) {
-            Some(c) => format!("[media {id}] {c}"),
-            None => format!("[media {id}]"),
+    let text = match Body::from_stored(m.body.get()) {
+        Ok(Body::Text { text }) => text,
+        Ok(Body::Media {
+            media_id,
+            caption,
+            filename,
+            voice,
+        }) => {
+            let kind = if voice { "voice message" } else { "media" };
+            let mut t = format!("[{kind} {media_id}]");
+            for part in [filename, caption].into_iter().flatten() {
+                t.push(' ');
+                t.push_str(&part);
+            }
+            t
         }
-    } else if v.get("ciphertext").is_some() {
-        "[encrypted]".to_string()
-    } else {
-        m.body.get().to_string()
+        Ok(Body::Ciphertext { .. }) => "[encrypted]".to_string(),
+        Ok(body) => body.preview(),
+        // A kind this client does not know yet.
+        Err(_) => m.body.get().to_string(),
     };
-    let badge = match &m.from_business {
-        Some(b) if b.verified => format!("({} ✓) ", b.name),
-        Some(b) => format!("({}) ", b.name),
-        None => String::new(),
-    };
-    format!("{badge}{text}")
+    // A reply shows which message it answers: `#seq` within the same chat.
+    match m.reply_to.as_deref().map(|r| (r, ids::parse_message_id(r))) {
+        Some((_, Some((chat, seq)))) if chat == m.chat_id => format!("↩#{seq} {text}"),
+        Some((r, _)) => format!("↩ {r} {text}"),
+        None => text,
+    }
 }
 
 /// `HH:MM:SS` (UTC) of a Unix-millisecond time.
@@ -834,6 +1118,204 @@ mod tests {
         assert!(
             Cli::try_parse_from(["chat", "send", "hello"]).is_err(),
             "needs --to or --chat"
+        );
+    }
+
+    #[test]
+    fn send_and_business_arguments() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            chat: ChatArgs,
+        }
+        let parse = |args: &[&str]| {
+            let mut all = vec!["chat"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).map(|c| c.chat.command)
+        };
+        let to = ["send", "--to", "+4915112345678"];
+        let with = |extra: &[&str]| parse(&[&to[..], extra].concat());
+        for ok in [
+            &["--location", "-33.86,151.21", "Opera", "House"][..],
+            &["--react", "7", "👍"],
+            &["--react", "7", ""],
+            &["--button-reply", "keep-1", "Yes", "--reply-to", "7"],
+            &["--list-reply", "t-2100", "21:00", "--reply-to", "8"],
+            &["--reply-to", "7", "see", "above"],
+        ] {
+            assert!(with(ok).is_ok(), "{ok:?}: {:?}", with(ok).err());
+        }
+        for bad in [
+            &["--location", "52.5"][..],
+            &["--location", "91,0"],
+            &["--react", "7"],
+            &["--react", "7", "👍", "and", "text"],
+            &["--button-reply", "keep-1", "Yes"],
+            &["--location", "1,2", "--react", "7", "👍"],
+            &["--file", "x.jpg", "--location", "1,2"],
+        ] {
+            assert!(with(bad).is_err(), "{bad:?} should be refused");
+        }
+        match with(&["--location", "52.52, 13.405"]) {
+            Ok(ChatCommand::Send { location, .. }) => assert_eq!(location, Some((52.52, 13.405))),
+            _ => panic!("a location send"),
+        }
+        for args in [
+            &["business", "show", "+4930901820"][..],
+            &["business", "block", "+4930901820"],
+            &["business", "unblock", "+4930901820"],
+            &["business", "stop-marketing", "+4930901820"],
+            &["business", "allow-marketing", "+4930901820"],
+            &["business", "report", "+4930901820"],
+            &[
+                "business",
+                "report",
+                "+4930901820",
+                "--reason",
+                "spam",
+                "--block",
+            ],
+        ] {
+            assert!(
+                matches!(parse(args), Ok(ChatCommand::Business(_))),
+                "{args:?}"
+            );
+        }
+        assert!(parse(&["business", "show"]).is_err(), "needs a phone");
+    }
+
+    #[test]
+    fn message_refs() {
+        let cfg = Config {
+            user_id: Some("4915112345678".into()),
+            ..Config::default()
+        };
+        let r = |chat, to, m: &str| {
+            message_ref(&cfg, chat, to, m.to_string()).map_err(|e| e.to_string())
+        };
+        assert_eq!(r(Some("g00ff"), None, "#7"), Ok("g00ff.7".into()));
+        assert_eq!(r(Some("g00ff"), None, "7"), Ok("g00ff.7".into()));
+        assert_eq!(
+            r(None, Some("+4930901820"), "3"),
+            Ok("d4915112345678-4930901820.3".into())
+        );
+        assert_eq!(r(None, None, "g1.2"), Ok("g1.2".into()));
+        assert!(r(None, None, "3").is_err_and(|e| e.contains("--chat")));
+    }
+
+    fn message(body: &str, from_business: Option<(&str, bool)>, reply_to: Option<&str>) -> Message {
+        Message {
+            inbox_seq: Some(1),
+            id: "dA-B.9".into(),
+            chat_id: "dA-B".into(),
+            seq: 9,
+            from: "4930901820".into(),
+            ts: 0,
+            body: serde_json::value::RawValue::from_string(body.into()).expect("json"),
+            reply_to: reply_to.map(str::to_string),
+            client_id: None,
+            from_business: from_business.map(|(name, verified)| {
+                switchboard_client::proto::frames::FromBusiness {
+                    name: name.into(),
+                    verified,
+                }
+            }),
+        }
+    }
+
+    #[test]
+    fn rendering() {
+        let cfg = Config::default();
+        for (body, reply_to, expect) in [
+            (r#"{"text":"hi"}"#, None, "hi"),
+            (r#"{"text":"yes"}"#, Some("dA-B.4"), "↩#4 yes"),
+            (r#"{"text":"yes"}"#, Some("g1.4"), "↩ g1.4 yes"),
+            (
+                r#"{"media_id":"ab12","caption":"cake"}"#,
+                None,
+                "[media ab12] cake",
+            ),
+            (
+                r#"{"media_id":"ab12","filename":"menu.pdf","caption":"autumn"}"#,
+                None,
+                "[media ab12] menu.pdf autumn",
+            ),
+            (
+                r#"{"media_id":"ab12","voice":true}"#,
+                None,
+                "[voice message ab12]",
+            ),
+            (
+                r#"{"ciphertext":"AA","algorithm":"x"}"#,
+                None,
+                "[encrypted]",
+            ),
+            (
+                r#"{"location":{"latitude":52.5,"longitude":13.4,"name":"Roma"}}"#,
+                None,
+                "[location] Roma (52.50000, 13.40000)",
+            ),
+            (
+                r#"{"contacts":[{"name":{"formatted_name":"Roma Delivery"}}]}"#,
+                None,
+                "[contact] Roma Delivery",
+            ),
+            (
+                r#"{"reaction":{"message_id":"dA-B.4","emoji":"❤️"}}"#,
+                None,
+                "[reacted ❤️ to dA-B.4]",
+            ),
+            (
+                r#"{"button_reply":{"id":"k","title":"Yes, keep it"}}"#,
+                Some("dA-B.7"),
+                "↩#7 [tapped] Yes, keep it",
+            ),
+            (
+                r#"{"template":{"name":"order_shipped","language":"en_US","category":"utility","body":"Your order\nshipped.","buttons":[{"type":"quick_reply","text":"Stop","payload":"STOP"}]}}"#,
+                None,
+                "[template order_shipped] Your order shipped. — [Stop]",
+            ),
+            (
+                r#"{"interactive":{"type":"button","body":"Keep it?","buttons":[{"id":"y","title":"Yes"},{"id":"n","title":"No"}]}}"#,
+                None,
+                "[buttons] Keep it? — [Yes] [No]",
+            ),
+            (
+                r#"{"interactive":{"type":"cta_url","body":"Menu","cta":{"display_text":"Open","url":"https://x.example"}}}"#,
+                None,
+                "[link] Menu — [Open ↗ https://x.example]",
+            ),
+            (r#"{"poll":{"q":"?"}}"#, None, r#"{"poll":{"q":"?"}}"#),
+        ] {
+            assert_eq!(body_text(&message(body, None, reply_to)), expect, "{body}");
+        }
+        let m = |b| message(r#"{"text":"hi"}"#, b, None);
+        assert_eq!(sender(&cfg, &m(None)), "+4930901820");
+        assert_eq!(
+            sender(&cfg, &m(Some(("Trattoria Roma", true)))),
+            "Trattoria Roma ✓ verified (+4930901820)"
+        );
+        assert_eq!(
+            sender(&cfg, &m(Some(("Roma", false)))),
+            "Roma (business, +4930901820)"
+        );
+    }
+
+    #[test]
+    fn business_profile_text() {
+        let p: BusinessProfile = serde_json::from_str(
+            r#"{"user_id":"4930901820","name":"Trattoria Roma","verified":true,"category":"RESTAURANT","description":"","address":"Oranienstraße 12","hours":"Tue–Sun","email":"","websites":["https://a.example","https://b.example"],"blocked":true,"marketing_opt_out":false}"#,
+        )
+        .expect("profile");
+        assert_eq!(
+            business_text(&p),
+            "Trattoria Roma  ✓ verified  +4930901820\n  \
+             category  RESTAURANT\n  \
+             address   Oranienstraße 12\n  \
+             hours     Tue–Sun\n  \
+             websites  https://a.example https://b.example\n  \
+             you       blocked, marketing allowed\n"
         );
     }
 

@@ -2,7 +2,10 @@
 //! directory and talks to it over the network, as a client would.
 
 mod accounts;
+mod admin;
+mod biz;
 mod chats;
+mod cloud;
 mod cluster;
 mod live;
 mod media;

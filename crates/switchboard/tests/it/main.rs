@@ -3,4 +3,5 @@
 mod cli;
 mod cluster_crash;
 mod crash;
+mod pywa;
 mod support;

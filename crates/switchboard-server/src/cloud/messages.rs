@@ -1,0 +1,396 @@
+//! `POST /{phone_number_id}/messages`: a business sends a message (checked against
+//! every policy: throughput, the pair limit, blocks and opt-outs, the 24-hour
+//! service window, template state, the messaging limit tier), marks a customer's
+//! message read, or shows a typing indicator.
+//!
+//! A send is an ordinary append to the direct chat of the business and the customer,
+//! from the business's API device: the `200` means it is durable, the customer's
+//! devices get it live or on their next sync, and the webhook dispatcher turns the
+//! business's own stream into `sent`/`delivered`/`read` statuses.
+
+use axum::response::Response;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use switchboard_business::error::GraphError;
+use switchboard_business::ids;
+use switchboard_business::policy;
+use switchboard_business::send::{self, Content, MediaKind, MediaSource, Outbound, Request};
+use switchboard_business::template;
+use switchboard_proto::frames::{ReceiptStatus, ServerFrame};
+use switchboard_store::{Business, MessageMeta, NewMessage, NewReceipt, StoreError};
+
+use super::{GraphResult, ok_json, success};
+use crate::render;
+use crate::state::SharedState;
+
+/// The device id the business API appends and reads as.
+pub const API_DEVICE: &str = "cloud-api";
+
+/// The pair limit: a business may send a customer this many messages per window
+/// (on average one per 6 s, in bursts of up to 45).
+const PAIR_BURST: u32 = 45;
+const PAIR_WINDOW_MS: i64 = 45 * 6_000;
+
+pub async fn post(
+    state: &SharedState,
+    b: &Business,
+    body: &Value,
+    idempotency_key: Option<&str>,
+) -> GraphResult<Response> {
+    match send::parse_request(body)? {
+        Request::MarkRead { message_id, typing } => mark_read(state, b, &message_id, typing).await,
+        Request::Send(out) => send_message(state, b, out, idempotency_key).await,
+    }
+}
+
+/// When the customer last wrote in `chat_id`, if within the service window.
+pub async fn last_inbound(
+    state: &SharedState,
+    chat_id: &str,
+    customer: &str,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    const PAGE: usize = 100;
+    let horizon = now - policy::SERVICE_WINDOW_MS;
+    let mut before = None;
+    loop {
+        let page = state.store.history(chat_id, before, PAGE).await?;
+        for m in &page {
+            if m.ts < horizon {
+                return Ok(None);
+            }
+            if m.sender == customer {
+                return Ok(Some(m.ts));
+            }
+        }
+        if page.len() < PAGE {
+            return Ok(None);
+        }
+        before = page.last().map(|m| m.seq);
+    }
+}
+
+async fn send_message(
+    state: &SharedState,
+    b: &Business,
+    out: Outbound,
+    idempotency_key: Option<&str>,
+) -> GraphResult<Response> {
+    let now = state.now();
+    if let Some(mps) = b.throughput_mps
+        && !state
+            .store
+            .rate_hit(&format!("mps:{}", b.phone_number_id), mps, 1000, now)
+            .await?
+    {
+        metrics::counter!("switchboard_cloud_throttled_total").increment(1);
+        return Err(GraphError::new(
+            130429,
+            format!("Cloud API message throughput of {mps} messages per second has been reached"),
+        )
+        .into());
+    }
+    let customer = out.to.clone();
+    if customer == b.user_id {
+        return Err(GraphError::new(131021, "the recipient is the sender's own number").into());
+    }
+    if state.store.user(&customer).await?.is_none() {
+        return Err(GraphError::new(
+            131026,
+            "Message undeliverable: the recipient is not registered on Switchboard",
+        )
+        .into());
+    }
+    if !state
+        .store
+        .rate_hit(
+            &format!("pair:{}:{customer}", b.phone_number_id),
+            PAIR_BURST,
+            PAIR_WINDOW_MS,
+            now,
+        )
+        .await?
+    {
+        return Err(GraphError::new(
+            131056,
+            "too many messages to this recipient in a short time; wait and retry",
+        )
+        .into());
+    }
+    let flags = state.business.customer_flags(&b.waba_id, &customer).await?;
+    if flags.blocked {
+        return Err(GraphError::new(
+            131026,
+            "Message undeliverable: the recipient does not accept messages from this business",
+        )
+        .into());
+    }
+    let chat_id = switchboard_core::ids::direct_chat_id(&b.user_id, &customer);
+    let chat_exists = state.store.chat(&chat_id).await?.is_some();
+    let in_window = if chat_exists {
+        policy::in_service_window(last_inbound(state, &chat_id, &customer, now).await?, now)
+    } else {
+        false
+    };
+
+    // The body the customer will see, and what pricing applies.
+    let media_id = match out.content.media_needed() {
+        Some((kind, source)) => Some(resolve_media(state, b, kind, source).await?),
+        None => None,
+    };
+    let (body, template_category, template_name) = match &out.content {
+        Content::Template(t) => {
+            let def = state
+                .business
+                .template_by_name(&b.waba_id, &t.name, &t.language)
+                .await?
+                .ok_or_else(|| {
+                    GraphError::new(
+                        132001,
+                        format!(
+                            "template name ({}) does not exist in the translation ({})",
+                            t.name, t.language
+                        ),
+                    )
+                })?;
+            template::sendable(&def.status)?;
+            let category = def.category.to_ascii_lowercase();
+            if category == "marketing" && flags.marketing_opt_out {
+                return Err(GraphError::new(
+                    131050,
+                    "the recipient stopped marketing messages from this business",
+                )
+                .into());
+            }
+            let rendered = template::render(
+                &serde_json::from_str::<Value>(&def.components).unwrap_or(Value::Array(vec![])),
+                &def.parameter_format,
+                t,
+                media_id.as_deref(),
+            )?;
+            (
+                template::rendered_body_json(&def.name, &def.language, &category, &rendered),
+                Some(category),
+                Some(def.name.clone()),
+            )
+        }
+        other => {
+            policy::check_content_allowed(false, in_window)?;
+            (other.body_json(media_id.as_deref()), None, None)
+        }
+    };
+
+    // Messaging limit: unique customers reached outside a window per rolling 24 h.
+    let outside_window = template_category.is_some() && !in_window;
+    if outside_window {
+        check_tier(state, b, &customer, now).await?;
+    }
+    let reply_to = match &out.context_message_id {
+        None => None,
+        Some(wamid) => {
+            let id = ids::parse_wamid(wamid)
+                .filter(|id| {
+                    switchboard_core::ids::parse_message_id(id).is_some_and(|(c, _)| c == chat_id)
+                })
+                .ok_or_else(|| {
+                    GraphError::invalid_value(
+                        "context.message_id",
+                        "not a message of this conversation",
+                    )
+                })?;
+            Some(id)
+        }
+    };
+
+    let class = policy::classify(
+        template_category.as_deref(),
+        in_window,
+        switchboard_business::pricing::calling_code(&b.user_id),
+        switchboard_business::pricing::calling_code(&customer),
+    );
+    // A retried request with the same Idempotency-Key appends under the same client
+    // id, so even a retry after a crash stores the message once.
+    let client_id = match idempotency_key {
+        Some(key) => {
+            let mut h = Sha256::new();
+            h.update(b.waba_id.as_bytes());
+            h.update([0]);
+            h.update(key.as_bytes());
+            format!("idem-{}", &hex::encode(h.finalize())[..32])
+        }
+        None => uuid::Uuid::now_v7().simple().to_string(),
+    };
+    state
+        .business
+        .put_message_meta(&MessageMeta {
+            waba_id: b.waba_id.clone(),
+            client_id: client_id.clone(),
+            category: class.pricing_category.clone(),
+            billable: class.billable,
+            pricing_type: class.pricing_type.to_owned(),
+            biz_opaque_callback_data: out.biz_opaque_callback_data.clone(),
+            template_name,
+            created_at: now,
+        })
+        .await?;
+    if !chat_exists {
+        state.store.direct_chat(&b.user_id, &customer, now).await?;
+    }
+    if let Some(m) = &media_id {
+        state
+            .media
+            .index
+            .add_ref(m, &chat_id, now)
+            .await
+            .map_err(super::GraphReply::from)?;
+    }
+    let appended = state
+        .store
+        .append(NewMessage {
+            chat_id: chat_id.clone(),
+            sender: b.user_id.clone(),
+            sender_device: API_DEVICE.to_owned(),
+            client_id,
+            body: body.to_string(),
+            reply_to,
+            ts: now,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::InvalidReply(_) => GraphError::invalid_value(
+                "context.message_id",
+                "not a message of this conversation",
+            )
+            .into(),
+            other => super::GraphReply::from(other),
+        })?;
+    if outside_window {
+        state
+            .business
+            .note_reached(&b.waba_id, &customer, now)
+            .await?;
+        state.reach.counted(&b.waba_id, &customer);
+    }
+    metrics::counter!("switchboard_cloud_messages_total", "category" => class.pricing_category)
+        .increment(1);
+    let mut message = json!({"id": ids::wamid(&appended.id)});
+    if template_category.is_some() {
+        message["message_status"] = json!("accepted");
+    }
+    ok_json(json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": out.to_input, "wa_id": customer}],
+        "messages": [message],
+    }))
+}
+
+/// Refuses a template to a new customer outside a window once the business reached
+/// its tier's number of unique customers in the last 24 h (131048).
+async fn check_tier(
+    state: &SharedState,
+    b: &Business,
+    customer: &str,
+    now: i64,
+) -> GraphResult<()> {
+    if state
+        .business
+        .was_reached_since(&b.waba_id, customer, now - policy::SERVICE_WINDOW_MS)
+        .await?
+    {
+        return Ok(());
+    }
+    let standing = state.reach.standing(state, b, now).await?;
+    if let Some(limit) = standing.tier.limit()
+        && standing.reached_24h >= limit
+    {
+        return Err(GraphError::new(
+            131048,
+            format!(
+                "messaging limit reached: this business may start conversations with {limit} unique customers per 24 hours ({})",
+                standing.tier.as_graph()
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// An uploaded media id (the business's own upload, or media it received) or a link
+/// the server fetches.
+async fn resolve_media(
+    state: &SharedState,
+    b: &Business,
+    kind: &MediaKind,
+    source: &MediaSource,
+) -> GraphResult<String> {
+    match source {
+        MediaSource::Id(graph_id) => {
+            let not_found = || {
+                GraphError::invalid_value(
+                    &format!("{}.id", kind.as_str()),
+                    "no such media; upload it with POST /{phone_number_id}/media",
+                )
+            };
+            let media_id = ids::media_from_graph(graph_id).ok_or_else(not_found)?;
+            let rec = state.media.record(&media_id).await?.ok_or_else(not_found)?;
+            if !crate::media::may_access(state, &b.user_id, &rec)
+                .await
+                .unwrap_or(false)
+            {
+                return Err(not_found().into());
+            }
+            Ok(media_id)
+        }
+        MediaSource::Link(url) => super::media::fetch_link(state, b, kind, url).await,
+    }
+}
+
+/// Marks a customer's message (and everything before it) read, and optionally shows
+/// the customer that the business is typing.
+async fn mark_read(
+    state: &SharedState,
+    b: &Business,
+    wamid: &str,
+    typing: bool,
+) -> GraphResult<Response> {
+    let bad = || GraphError::invalid_value("message_id", "not a message of this business");
+    let id = ids::parse_wamid(wamid).ok_or_else(bad)?;
+    let (chat_id, seq) = switchboard_core::ids::parse_message_id(&id).ok_or_else(bad)?;
+    let chat = state.store.chat(chat_id).await?.ok_or_else(bad)?;
+    if !chat.is_member(&b.user_id) {
+        return Err(bad().into());
+    }
+    state
+        .store
+        .receipt(NewReceipt {
+            chat_id: chat_id.to_owned(),
+            user_id: b.user_id.clone(),
+            device_id: API_DEVICE.to_owned(),
+            up_to_seq: seq,
+            status: ReceiptStatus::Read,
+            ts: state.now(),
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::InvalidSeq { .. } => bad().into(),
+            other => super::GraphReply::from(other),
+        })?;
+    if typing {
+        let frame = bytes::Bytes::from(render::to_json(&ServerFrame::Typing {
+            chat_id: chat.chat_id.clone(),
+            user_id: b.user_id.clone(),
+        }));
+        for m in chat.members.iter().filter(|m| m.user_id != b.user_id) {
+            state.bus.publish(
+                &m.user_id,
+                switchboard_bus::Envelope {
+                    inbox_seq: None,
+                    origin_device: None,
+                    frame: frame.clone(),
+                    ack: None,
+                },
+            );
+        }
+    }
+    success()
+}

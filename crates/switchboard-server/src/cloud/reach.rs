@@ -1,0 +1,80 @@
+//! A business's standing — quality rating, messaging limit tier and the unique
+//! customers it reached outside a service window in the last 24 h — computed from
+//! the store and cached for a few seconds per business, so a burst of template
+//! sends costs one count query, not one per message. On one node the 24-hour count
+//! is exact (sends increment it); across nodes each node's copy lags by at most the
+//! cache age, so a cluster may overshoot a tier by what it sends in that time.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use switchboard_business::policy::{self, Quality, Tier};
+use switchboard_store::{Business, StoreError};
+
+use crate::state::{SharedState, lock};
+
+const FRESH_MS: i64 = 5_000;
+const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Standing {
+    pub tier: Tier,
+    pub quality: Quality,
+    pub reached_24h: u64,
+    pub reached_7d: u64,
+}
+
+#[derive(Default)]
+pub struct ReachCache {
+    inner: Mutex<HashMap<String, (i64, Standing)>>,
+}
+
+impl ReachCache {
+    pub async fn standing(
+        &self,
+        state: &SharedState,
+        b: &Business,
+        now: i64,
+    ) -> Result<Standing, StoreError> {
+        if let Some((at, s)) = lock(&self.inner).get(&b.waba_id)
+            && now - at < FRESH_MS
+        {
+            return Ok(*s);
+        }
+        let reached_24h = state
+            .business
+            .reached_since(&b.waba_id, now - policy::SERVICE_WINDOW_MS)
+            .await?;
+        let reached_7d = state
+            .business
+            .reached_since(&b.waba_id, now - WEEK_MS)
+            .await?;
+        let (blocks, reports) = state
+            .business
+            .feedback_since(&b.waba_id, now - WEEK_MS)
+            .await?;
+        let quality = policy::quality(blocks, reports, reached_7d);
+        let tier = policy::tier(b.verification == "verified", quality, reached_7d);
+        let s = Standing {
+            tier,
+            quality,
+            reached_24h,
+            reached_7d,
+        };
+        lock(&self.inner).insert(b.waba_id.clone(), (now, s));
+        Ok(s)
+    }
+
+    /// A new customer was reached outside a window.
+    pub fn counted(&self, waba_id: &str, _customer: &str) {
+        if let Some((_, s)) = lock(&self.inner).get_mut(waba_id) {
+            s.reached_24h += 1;
+            s.reached_7d += 1;
+        }
+    }
+
+    /// Drops the cached standing (verification or feedback changed).
+    pub fn forget(&self, waba_id: &str) {
+        lock(&self.inner).remove(waba_id);
+    }
+}
