@@ -21,6 +21,7 @@ Environment (all required unless noted):
   SB_BUSINESS_NAME   the business's name (the phone number's verified_name)
   SB_BUSINESS_PHONE  the business's phone in E.164 (+15550100001)
   SB_CUSTOMER        the customer's wa_id (digits)
+  SB_CUSTOMER_NAME   the customer's display name (the webhook's contacts[].profile.name)
   SB_TEMPLATE_NAME, SB_TEMPLATE_LANG   an approved template with two body parameters
   SB_TIMEOUT         seconds to wait for any one step (default 20)
 """
@@ -45,7 +46,7 @@ import zlib
 import flask
 import pywa
 from pywa import WhatsApp, errors, types
-from pywa.handlers import MessageHandler, MessageStatusHandler
+from pywa.handlers import CallbackButtonHandler, MessageHandler, MessageStatusHandler
 from pywa.types.templates import BodyText, TemplateLanguage
 from werkzeug.serving import make_server
 
@@ -58,6 +59,35 @@ CUSTOMER_TEXT_PREFIX = "hello from the customer"
 
 class SuiteFailure(Exception):
     """A compatibility mismatch; its message goes to the Rust side verbatim."""
+
+
+# Failures of independent checks, reported together at the end (or with the first
+# blocking failure), so one run names every incompatibility it can reach.
+SOFT_FAILURES: list[str] = []
+
+
+def soft(name: str, step) -> None:
+    """Runs a check the rest of the suite does not depend on; records its failure."""
+    before = len(SOFT_FAILURES)
+    try:
+        step()
+    except SuiteFailure as e:
+        SOFT_FAILURES.append(f"{name}: {e}")
+    except errors.WhatsAppError as e:
+        SOFT_FAILURES.append(f"{name}: {describe_graph_error(e)}")
+    except Exception as e:  # pywa could not parse an answer, typically a KeyError
+        tb = traceback.extract_tb(e.__traceback__)
+        where = f" at {tb[-1].filename.split('site-packages/')[-1]}:{tb[-1].lineno} `{tb[-1].line}`" if tb else ""
+        SOFT_FAILURES.append(f"{name}: pywa raised {type(e).__name__}: {e}{where}")
+    if len(SOFT_FAILURES) > before:
+        log(f"FAIL (continuing): {SOFT_FAILURES[-1]}")
+        emit("check_failed", check=name, message=SOFT_FAILURES[-1])
+
+
+def describe_graph_error(e: "errors.WhatsAppError") -> str:
+    res = e.raw_response
+    req = f"{res.request.method} {res.request.url} -> HTTP {res.status_code}: " if res is not None else ""
+    return f"{req}pywa raised {type(e).__name__}: code {e.code}: {e.message} ({e.details})"
 
 
 def emit(event: str, **fields) -> None:
@@ -188,12 +218,14 @@ class Suite:
         self.business_name = env("SB_BUSINESS_NAME")
         self.business_phone = env("SB_BUSINESS_PHONE")
         self.customer = env("SB_CUSTOMER")
+        self.customer_name = env("SB_CUSTOMER_NAME")
         self.template_name = env("SB_TEMPLATE_NAME")
         self.template_lang = env("SB_TEMPLATE_LANG")
         self.commands = Commands()
 
         # Everything pywa's handlers see, for the main thread.
         self.inbound: queue.Queue[types.Message] = queue.Queue()
+        self.buttons: queue.Queue[types.CallbackButton] = queue.Queue()
         self.status_lock = threading.Lock()
         self.status_cond = threading.Condition(self.status_lock)
         self.statuses: dict[str, list[str]] = {}
@@ -223,6 +255,7 @@ class Suite:
         self.wa.add_handlers(
             MessageHandler(self._on_message),
             MessageStatusHandler(self._on_status),
+            CallbackButtonHandler(self._on_button),
         )
         self.http = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.webhook_url = f"http://127.0.0.1:{self.http.server_port}/webhook"
@@ -242,12 +275,19 @@ class Suite:
             text = msg.text or ""
             if text.startswith(CUSTOMER_TEXT_PREFIX):
                 # The canonical bot reply, from inside pywa's own handler.
-                sent = msg.reply_text(f"echo: {text}")
+                sent = msg.reply_text(f"echo: {text}", quote=True)
                 self.reply_ids[msg.id] = sent.id
             self.inbound.put(msg)
-        except Exception as e:  # the handler must not swallow a failure silently
+        except errors.WhatsAppError as e:  # the handler must not swallow a failure
+            self.handler_errors.append(f"on_message: {describe_graph_error(e)}")
+            self.inbound.put(msg)
+        except Exception as e:
             self.handler_errors.append(f"on_message: {e!r}")
             self.inbound.put(msg)
+
+    def _on_button(self, _: WhatsApp, btn: types.CallbackButton) -> None:
+        log(f"button {btn.data!r} pressed on {btn.reply_to_message}")
+        self.buttons.put(btn)
 
     def _on_status(self, _: WhatsApp, st: types.MessageStatus) -> None:
         log(f"status {st.status} for {st.id}")
@@ -412,6 +452,19 @@ class Suite:
         emit("template_sent", id=sent.id)
         return sent.id
 
+    def check_templates_list(self) -> None:
+        """get_templates (with pywa's summary fields) and get_template see it APPROVED."""
+        res = self.wa.get_templates()
+        found = [d for d in res if d.name == self.template_name]
+        check(found, f"get_templates: {self.template_name!r} not among {[d.name for d in res]}")
+        check(
+            str(found[0].status) == "APPROVED",
+            f"get_templates: {self.template_name!r} has status {found[0].status!r}, want APPROVED",
+        )
+        one = self.wa.get_template(found[0].id)
+        check(one.name == self.template_name, f"get_template: name {one.name!r}")
+        emit("templates", count=len(res))
+
     def check_window_closed(self) -> None:
         """Before the customer writes, free-form text is refused with 131047."""
         try:
@@ -511,11 +564,12 @@ class Suite:
         self.commands.expect("webhook_configured")
         self.register_webhook_through_pywa()
 
-        self.check_phone_number()
-        self.check_business_profile()
+        soft("get_business_phone_number", self.check_phone_number)
+        soft("business profile", self.check_business_profile)
+        soft("templates list", self.check_templates_list)
         doc_id = self.check_media(tiny_pdf(), "application/pdf", "boarding-pass.pdf")
         img_id = self.check_media(tiny_png(), "image/png", "seat-map.png")
-        self.check_window_closed()
+        soft("24 h window", self.check_window_closed)
         template_id = self.check_template()
 
         emit("await_customer")
@@ -523,6 +577,10 @@ class Suite:
         check(
             msg.from_user.wa_id == self.customer,
             f"inbound message: from {msg.from_user.wa_id!r}, want {self.customer!r}",
+        )
+        check(
+            msg.from_user.name == self.customer_name,
+            f"inbound message: contact name {msg.from_user.name!r}, want {self.customer_name!r}",
         )
         check(
             (msg.text or "").startswith(CUSTOMER_TEXT_PREFIX),
@@ -539,18 +597,63 @@ class Suite:
             to=self.customer, document=doc_id, filename="boarding-pass.pdf", caption="Boarding pass"
         ).id
         img_msg = self.wa.send_image(to=self.customer, image=img_id, caption="Seat map").id
+        reaction_id = msg.react("\U0001f44d").id
+        location_id = self.wa.send_location(
+            to=self.customer,
+            latitude=32.0114,
+            longitude=34.8867,
+            name="Ben Gurion Airport",
+            address="Terminal 3",
+        ).id
+        buttons_id = self.wa.send_message(
+            to=self.customer,
+            text="Keep your window seat?",
+            buttons=[
+                types.Button(title="Yes, keep it", callback_data="keep-12A"),
+                types.Button(title="Change", callback_data="change-12A"),
+            ],
+        ).id
         emit(
             "sent",
             reply_id=reply_id,
             text_id=text_id,
             document_id=doc_msg,
             image_id=img_msg,
+            reaction_id=reaction_id,
+            location_id=location_id,
+            buttons_id=buttons_id,
             template_id=template_id,
         )
 
+        # The customer taps "Yes, keep it": pywa's on_callback_button.
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            self.fail_on_parse_failures("the customer's button reply")
+            try:
+                btn = self.buttons.get(timeout=0.2)
+                break
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise SuiteFailure(
+                        f"no button reply reached pywa's on_callback_button within {TIMEOUT}s; "
+                        f"{self.describe_posts()}"
+                    ) from None
+        check(btn.data == "keep-12A", f"button reply: data {btn.data!r}, want 'keep-12A'")
+        check(btn.title == "Yes, keep it", f"button reply: title {btn.title!r}, want 'Yes, keep it'")
+        check(
+            btn.reply_to_message is not None and btn.reply_to_message.id == buttons_id,
+            f"button reply: context {btn.reply_to_message!r}, want the buttons message {buttons_id!r}",
+        )
+        emit("button", data=btn.data, title=btn.title)
+
         # The customer acknowledges everything delivered, then read.
         full = ["sent", "delivered", "read"]
-        self.wait_statuses({i: full for i in (reply_id, text_id, doc_msg, img_msg, template_id)})
+        self.wait_statuses(
+            {
+                i: full
+                for i in (reply_id, text_id, doc_msg, img_msg, location_id, buttons_id, template_id)
+            }
+        )
         with self.status_lock:
             order = list(self.statuses[reply_id])
         check(
@@ -559,7 +662,18 @@ class Suite:
         )
         self.check_ascii_and_signed()
         emit("statuses", statuses=self.statuses)
+        if SOFT_FAILURES:
+            raise SuiteFailure("the end-to-end flow passed, but other checks failed")
         emit("done")
+
+
+def fail(message: str, tb: str = "") -> int:
+    """Reports the blocking failure together with every earlier soft one."""
+    if SOFT_FAILURES:
+        message += "\n  also failed:\n" + "\n".join(f"  - {f}" for f in SOFT_FAILURES)
+    emit("fail", message=message, traceback=tb)
+    log(f"FAIL: {message}\n{tb}")
+    return 1
 
 
 def main() -> int:
@@ -567,19 +681,12 @@ def main() -> int:
         Suite().run()
         return 0
     except SuiteFailure as e:
-        emit("fail", message=str(e))
-        log(f"FAIL: {e}")
-        return 1
+        return fail(str(e))
     except errors.WhatsAppError as e:
         # A Graph error from the server where success was expected.
-        msg = f"pywa raised {type(e).__name__}: code {e.code}: {e.message} ({e.details})"
-        emit("fail", message=msg, traceback=traceback.format_exc())
-        log(f"FAIL: {msg}\n{traceback.format_exc()}")
-        return 1
+        return fail(describe_graph_error(e), traceback.format_exc())
     except Exception as e:
-        emit("fail", message=f"{type(e).__name__}: {e}", traceback=traceback.format_exc())
-        log(f"FAIL: {traceback.format_exc()}")
-        return 1
+        return fail(f"{type(e).__name__}: {e}", traceback.format_exc())
 
 
 if __name__ == "__main__":

@@ -11,10 +11,14 @@
 //!   downloads: uploads/s, MiB/s each way, latency, the server's RSS every 100 ms when
 //!   `--server-pid` is given, and a raw disk write of the same bytes for comparison.
 //!
+//! - `cloud`: the business API: template sends through `POST /messages` with K in
+//!   flight to many customers, webhook events counted by a receiver in this process.
+//!
 //! Users are registered through the public API (dev mode returns the code). Against a
 //! 127.x server, registrations and connections are spread over many 127.x.y.z source
 //! addresses, so per-address rate limits and the ephemeral port range apply per address.
 
+mod cloud;
 mod idle;
 mod load;
 mod media;
@@ -23,6 +27,7 @@ mod users;
 
 use clap::{Args, Subcommand};
 
+pub use cloud::CloudArgs;
 pub use idle::{IdleArgs, IdleChildArgs};
 pub use load::{DirectArgs, GroupArgs};
 pub use media::MediaArgs;
@@ -45,6 +50,8 @@ enum Scenario {
     Group(GroupArgs),
     /// Media upload/download throughput, latency and server memory.
     Media(MediaArgs),
+    /// Business API: template sends, delivery and webhook throughput.
+    Cloud(CloudArgs),
     /// Internal: one child process of `idle`.
     #[command(hide = true)]
     IdleChild(IdleChildArgs),
@@ -57,6 +64,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         Scenario::Direct(a) => load::run_direct(a).await,
         Scenario::Group(a) => load::run_group(a).await,
         Scenario::Media(a) => media::run(a).await,
+        Scenario::Cloud(a) => cloud::run(a).await,
         Scenario::IdleChild(a) => idle::child(a).await,
     }
 }

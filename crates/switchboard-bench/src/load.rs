@@ -262,7 +262,10 @@ async fn send(
 }
 
 /// Connects every user (bounded concurrency) and waits for each `synced`.
-async fn connect_all(common: &CommonArgs, users: &[User]) -> anyhow::Result<Vec<Session>> {
+pub(crate) async fn connect_all(
+    common: &CommonArgs,
+    users: &[User],
+) -> anyhow::Result<Vec<Session>> {
     let url = switchboard_client::Client::new(&common.server)?.ws_url();
     let started = Instant::now();
     let results: Vec<anyhow::Result<(usize, Session)>> =

@@ -88,6 +88,16 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    run_with_clock(listener, config, state::system_clock(), shutdown).await
+}
+
+/// [`run`] with the clock the server reads time from (tests move it forward).
+pub async fn run_with_clock(
+    listener: TcpListener,
+    config: Config,
+    clock: state::Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
         path: config.data_dir.clone(),
         source,
@@ -126,7 +136,6 @@ pub async fn run(
         }
     };
     directory.load(business.as_ref()).await?;
-    let clock = state::system_clock();
     if config.demo {
         demo::seed(store.as_ref(), clock()).await?;
         demo::seed_business(business.as_ref(), clock()).await?;

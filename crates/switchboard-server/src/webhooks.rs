@@ -337,13 +337,15 @@ async fn pass(state: &SharedState, waba_id: &str, lease: &str) -> Result<bool, S
         .business
         .events_after(waba_id, cursor.event_seq, EVENT_WINDOW)
         .await?;
-    if items.is_empty() && events.is_empty() {
-        return Ok(false);
-    }
     let meta = Metadata {
         display_phone_number: b.user_id.clone(),
         phone_number_id: b.phone_number_id.clone(),
     };
+    if items.is_empty() && events.is_empty() {
+        // Caught up: every `sent` and receipt so far was seen, so an expiry that is
+        // due now really was not delivered in time.
+        return expire(state, &b, &meta, lease).await;
+    }
     let mut out = Vec::new();
     let mut progress: HashMap<String, StatusProgress> = HashMap::new();
     let mut usage = Vec::new();
@@ -414,6 +416,83 @@ async fn pass(state: &SharedState, waba_id: &str, lease: &str) -> Result<bool, S
             .await?;
     }
     state.business.set_dispatch_cursor(waba_id, next).await?;
+    Ok(true)
+}
+
+/// Messages whose time-to-live passed before any device of the customer got them:
+/// a `failed` status (131026), and they are not billed even if delivered later.
+async fn expire(
+    state: &SharedState,
+    b: &Business,
+    meta: &Metadata,
+    lease: &str,
+) -> Result<bool, StoreError> {
+    let now = state.now();
+    let due = state
+        .business
+        .due_expiries(&b.waba_id, now, EVENT_WINDOW)
+        .await?;
+    if due.is_empty() {
+        return Ok(false);
+    }
+    let mut out = Vec::new();
+    let mut expired = Vec::new();
+    for e in &due {
+        let progress = state
+            .business
+            .status_progress(&b.waba_id, &e.chat_id)
+            .await?;
+        if progress.delivered >= e.seq {
+            continue; // delivered in time
+        }
+        let Some(mut mm) = state
+            .business
+            .message_meta(&b.waba_id, &e.client_id)
+            .await?
+        else {
+            continue;
+        };
+        mm.billable = false;
+        let ev = StatusEvent {
+            wamid: ids::wamid(&e.message_id),
+            status: StatusKind::Failed,
+            ts_secs: now / 1000,
+            recipient_id: e.recipient.clone(),
+            biz_opaque_callback_data: mm.biz_opaque_callback_data.clone(),
+            pricing: Some(pricing_of(&mm)),
+            conversation: None,
+            errors: vec![switchboard_business::error::GraphError::new(
+                131026,
+                "Message undeliverable: no device of the recipient received it within its time-to-live",
+            )],
+        };
+        out.push(Outgoing {
+            key: e.chat_id.clone(),
+            id: format!("{}.x{}", b.waba_id, e.message_id),
+            body: wh::envelope(
+                &b.waba_id,
+                "messages",
+                wh::status_value(meta, &ev),
+                now / 1000,
+            ),
+            at: e.expires_at,
+        });
+        expired.push(mm);
+    }
+    // Not billable from now on, before anyone is told it failed.
+    for mm in &expired {
+        state.business.put_message_meta(mm).await?;
+    }
+    if let Some(cfg) = state.business.webhook(&b.waba_id).await? {
+        deliver(state, &cfg, lease, out).await?;
+    }
+    for e in &due {
+        state
+            .business
+            .remove_expiry(&b.waba_id, &e.message_id)
+            .await?;
+    }
+    metrics::counter!("switchboard_cloud_expired_total").increment(expired.len() as u64);
     Ok(true)
 }
 

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use switchboard_store::{
     Business, BusinessStore, BusinessToken, CustomerFlags, DispatchCursor, FeedbackKind,
-    IdempotencyRecord, MessageMeta, OutboxEvent, StatusProgress, StoreError, StoreResult, Template,
-    UsageRecord, WebhookConfig,
+    IdempotencyRecord, MessageMeta, OutboxEvent, PendingExpiry, StatusProgress, StoreError,
+    StoreResult, Template, UsageRecord, WebhookConfig,
 };
 
 /// Migration 2: the business tables. Appended to [`crate::sql`]'s list; never edit.
@@ -105,6 +105,18 @@ pub const MIGRATION: &str = "CREATE TABLE businesses (
         PRIMARY KEY (waba_id, message_id)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX business_usage_time ON business_usage(waba_id, ts);
+    -- Messages with a time-to-live not yet delivered (`add_expiry`); gone once handled.
+    CREATE TABLE business_expiries (
+        waba_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        recipient TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (waba_id, message_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX business_expiries_due ON business_expiries(waba_id, expires_at);
     CREATE TABLE idempotency_keys (
         waba_id TEXT NOT NULL,
         idem_key TEXT NOT NULL,
@@ -460,6 +472,72 @@ fn usage_row(r: &Row<'_>) -> rusqlite::Result<UsageRecord> {
         currency: r.get(5)?,
         ts: r.get(6)?,
     })
+}
+
+// --- time-to-live ------------------------------------------------------------------
+
+/// The raw row of an expiry (`seq` as stored); converted by [`expiry_from`].
+type ExpiryRow = (PendingExpiry, i64);
+
+fn expiry_row(r: &Row<'_>) -> rusqlite::Result<ExpiryRow> {
+    Ok((
+        PendingExpiry {
+            waba_id: r.get(0)?,
+            message_id: r.get(1)?,
+            client_id: r.get(2)?,
+            chat_id: r.get(3)?,
+            seq: 0,
+            recipient: r.get(5)?,
+            expires_at: r.get(6)?,
+        },
+        r.get(4)?,
+    ))
+}
+
+fn expiry_from((mut e, seq): ExpiryRow) -> StoreResult<PendingExpiry> {
+    e.seq = stored(seq, "expiry seq")?;
+    Ok(e)
+}
+
+fn add_expiry(conn: &Connection, e: &PendingExpiry) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO business_expiries (waba_id, message_id, client_id, chat_id, seq,
+             recipient, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+    )
+    .map_err(backend)?
+    .execute(params![
+        e.waba_id,
+        e.message_id,
+        e.client_id,
+        e.chat_id,
+        pos(e.seq),
+        e.recipient,
+        e.expires_at
+    ])
+    .map_err(backend)?;
+    Ok(())
+}
+
+fn due_expiries(
+    conn: &Connection,
+    waba: &str,
+    now: i64,
+    limit: usize,
+) -> StoreResult<Vec<PendingExpiry>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT waba_id, message_id, client_id, chat_id, seq, recipient, expires_at
+             FROM business_expiries WHERE waba_id = ?1 AND expires_at <= ?2
+             ORDER BY expires_at, message_id LIMIT ?3",
+        )
+        .map_err(backend)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![waba, now, limit], expiry_row)
+        .map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(expiry_from))
+        .collect()
 }
 
 fn idempotency_record(conn: &Connection, waba: &str, key: &str) -> StoreResult<IdempotencyRecord> {
@@ -942,6 +1020,36 @@ impl BusinessStore for EmbeddedStore {
             })
             .optional()
             .map_err(backend)
+        })
+        .await
+    }
+
+    async fn add_expiry(&self, expiry: &PendingExpiry) -> StoreResult<()> {
+        let e = expiry.clone();
+        self.sql_write(move |c| add_expiry(c, &e)).await
+    }
+
+    async fn due_expiries(
+        &self,
+        waba_id: &str,
+        now: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<PendingExpiry>> {
+        let w = waba_id.to_string();
+        self.sql_read(move |c| due_expiries(c, &w, now, limit))
+            .await
+    }
+
+    async fn remove_expiry(&self, waba_id: &str, message_id: &str) -> StoreResult<()> {
+        let (w, id) = (waba_id.to_string(), message_id.to_string());
+        self.sql_write(move |c| {
+            c.prepare_cached(
+                "DELETE FROM business_expiries WHERE waba_id = ?1 AND message_id = ?2",
+            )
+            .map_err(backend)?
+            .execute([&w, &id])
+            .map_err(backend)?;
+            Ok(())
         })
         .await
     }

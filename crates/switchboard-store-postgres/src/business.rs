@@ -12,8 +12,8 @@ use crate::{PgStore, conflict_or, pg_err, to_i64};
 use async_trait::async_trait;
 use switchboard_store::{
     Business, BusinessStore, BusinessToken, CustomerFlags, DispatchCursor, FeedbackKind,
-    IdempotencyRecord, MessageMeta, OutboxEvent, StatusProgress, StoreError, StoreResult, Template,
-    UsageRecord, WebhookConfig,
+    IdempotencyRecord, MessageMeta, OutboxEvent, PendingExpiry, StatusProgress, StoreError,
+    StoreResult, Template, UsageRecord, WebhookConfig,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
@@ -89,6 +89,20 @@ fn usage_row(r: &Row) -> StoreResult<UsageRecord> {
         price_micros: col(r, 4)?,
         currency: col(r, 5)?,
         ts: col(r, 6)?,
+    })
+}
+
+const EXPIRY_COLUMNS: &str = "waba_id, message_id, client_id, chat_id, seq, recipient, expires_at";
+
+fn expiry_row(r: &Row) -> StoreResult<PendingExpiry> {
+    Ok(PendingExpiry {
+        waba_id: col(r, 0)?,
+        message_id: col(r, 1)?,
+        client_id: col(r, 2)?,
+        chat_id: col(r, 3)?,
+        seq: stored(col(r, 4)?, "expiry seq")?,
+        recipient: col(r, 5)?,
+        expires_at: col(r, 6)?,
     })
 }
 
@@ -581,6 +595,57 @@ impl BusinessStore for PgStore {
             })
         })
         .transpose()
+    }
+
+    async fn add_expiry(&self, e: &PendingExpiry) -> StoreResult<()> {
+        self.exec(
+            &format!(
+                "INSERT INTO business_expiries ({EXPIRY_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
+            ),
+            &[
+                &e.waba_id,
+                &e.message_id,
+                &e.client_id,
+                &e.chat_id,
+                &to_i64(e.seq),
+                &e.recipient,
+                &e.expires_at,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn due_expiries(
+        &self,
+        waba_id: &str,
+        now: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<PendingExpiry>> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let found = c
+            .query(
+                &format!(
+                    "SELECT {EXPIRY_COLUMNS} FROM business_expiries
+                     WHERE waba_id = $1 AND expires_at <= $2
+                     ORDER BY expires_at, message_id LIMIT $3"
+                ),
+                &[&waba_id, &now, &limit],
+            )
+            .await
+            .map_err(pg_err)?;
+        rows(&found, expiry_row)
+    }
+
+    async fn remove_expiry(&self, waba_id: &str, message_id: &str) -> StoreResult<()> {
+        self.exec(
+            "DELETE FROM business_expiries WHERE waba_id = $1 AND message_id = $2",
+            &[&waba_id, &message_id],
+        )
+        .await?;
+        Ok(())
     }
 
     async fn record_usage(&self, u: &UsageRecord) -> StoreResult<bool> {

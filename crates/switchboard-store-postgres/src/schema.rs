@@ -231,6 +231,18 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (waba_id, message_id)
     );
     CREATE INDEX business_usage_time ON business_usage (waba_id, ts);
+    -- Messages with a time-to-live not yet delivered (`add_expiry`); gone once handled.
+    CREATE TABLE business_expiries (
+        waba_id text NOT NULL,
+        message_id text NOT NULL,
+        client_id text NOT NULL,
+        chat_id text NOT NULL,
+        seq bigint NOT NULL,
+        recipient text NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (waba_id, message_id)
+    );
+    CREATE INDEX business_expiries_due ON business_expiries (waba_id, expires_at);
     CREATE TABLE idempotency_keys (
         waba_id text NOT NULL,
         idem_key text NOT NULL,

@@ -126,6 +126,21 @@ pub struct MessageMeta {
     pub created_at: i64,
 }
 
+/// A message with a time-to-live (authentication templates, templates with
+/// `message_send_ttl_seconds`): if the customer's devices have not received it by
+/// `expires_at`, the business is told it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingExpiry {
+    pub waba_id: String,
+    pub message_id: String,
+    /// The `client_id` the message was appended under (its `MessageMeta`).
+    pub client_id: String,
+    pub chat_id: String,
+    pub seq: u64,
+    pub recipient: String,
+    pub expires_at: i64,
+}
+
 /// One billable delivery. `(waba_id, message_id)` is unique: a delivery is recorded
 /// once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,6 +283,20 @@ pub trait BusinessStore: Send + Sync + 'static {
         waba_id: &str,
         client_id: &str,
     ) -> StoreResult<Option<MessageMeta>>;
+
+    // --- time-to-live ---
+    /// Remembers a message that must be delivered by its `expires_at` (idempotent by
+    /// `(waba_id, message_id)`).
+    async fn add_expiry(&self, expiry: &PendingExpiry) -> StoreResult<()>;
+    /// Expiries with `expires_at <= now`, oldest first, at most `limit`.
+    async fn due_expiries(
+        &self,
+        waba_id: &str,
+        now: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<PendingExpiry>>;
+    /// Forgets an expiry (handled); no error if it is gone.
+    async fn remove_expiry(&self, waba_id: &str, message_id: &str) -> StoreResult<()>;
 
     // --- usage ---
     /// Records a billable delivery; false (and nothing written) if this message

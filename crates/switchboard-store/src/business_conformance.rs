@@ -19,7 +19,8 @@
 
 use crate::{
     Business, BusinessStore, BusinessToken, CustomerFlags, DispatchCursor, FeedbackKind,
-    MessageMeta, StatusProgress, Store, StoreError, Template, UsageRecord, WebhookConfig,
+    MessageMeta, PendingExpiry, StatusProgress, Store, StoreError, Template, UsageRecord,
+    WebhookConfig,
 };
 use std::any::Any;
 use std::future::Future;
@@ -102,6 +103,11 @@ macro_rules! business_conformance_tests {
             feedback_since: 1,
             reach_counts_distinct_customers: 1,
             message_meta: 1,
+            expiries_due_in_order_with_limit: 1,
+            expiries_not_yet_due_are_excluded: 1,
+            expiry_add_is_idempotent: 1,
+            expiry_remove: 1,
+            expiries_isolated_by_business: 1,
             usage_recorded_once: 1,
             usage_range: 1,
             idempotency_lifecycle: 1,
@@ -182,6 +188,19 @@ pub mod cases {
             price_micros: 131_000,
             currency: "EUR".into(),
             ts,
+        }
+    }
+
+    fn expiry(waba: &str, message_id: &str, expires_at: i64) -> PendingExpiry {
+        PendingExpiry {
+            waba_id: waba.into(),
+            message_id: message_id.into(),
+            client_id: format!("c-{message_id}"),
+            chat_id: "d491-492".into(),
+            // Beyond u32, to show the full width survives.
+            seq: (1 << 40) + expires_at.unsigned_abs(),
+            recipient: "492".into(),
+            expires_at,
         }
     }
 
@@ -576,6 +595,145 @@ pub mod cases {
         assert_eq!(s.message_meta("101", "c1").await.expect("get"), Some(m));
         assert_eq!(s.message_meta("101", "c2").await.expect("get"), Some(plain));
         assert_eq!(s.message_meta("102", "c1").await.expect("isolated"), None);
+    }
+
+    // --- time-to-live ------------------------------------------------------------------
+
+    pub async fn expiries_due_in_order_with_limit(s: S) {
+        assert!(
+            s.due_expiries("101", 1_000, 10)
+                .await
+                .expect("none")
+                .is_empty()
+        );
+        let a = expiry("101", "m.3", 300);
+        let b = expiry("101", "m.1", 100);
+        let c = expiry("101", "m.2", 200);
+        for x in [&a, &b, &c] {
+            s.add_expiry(x).await.expect("add");
+        }
+        // Oldest first, not in the order they were added; every field kept.
+        assert_eq!(
+            s.due_expiries("101", 1_000, 10).await.expect("all"),
+            vec![b.clone(), c.clone(), a.clone()]
+        );
+        assert_eq!(
+            s.due_expiries("101", 1_000, 2).await.expect("limited"),
+            vec![b.clone(), c.clone()]
+        );
+        assert_eq!(s.due_expiries("101", 1_000, 1).await.expect("one"), vec![b]);
+        assert!(
+            s.due_expiries("101", 1_000, 0)
+                .await
+                .expect("zero")
+                .is_empty()
+        );
+    }
+
+    pub async fn expiries_not_yet_due_are_excluded(s: S) {
+        let early = expiry("101", "m.1", 100);
+        let late = expiry("101", "m.2", 200);
+        s.add_expiry(&late).await.expect("add");
+        s.add_expiry(&early).await.expect("add");
+        assert!(
+            s.due_expiries("101", 99, 10)
+                .await
+                .expect("none yet")
+                .is_empty()
+        );
+        // Due at `expires_at` itself.
+        assert_eq!(
+            s.due_expiries("101", 100, 10).await.expect("at"),
+            vec![early.clone()]
+        );
+        assert_eq!(
+            s.due_expiries("101", 199, 10).await.expect("before late"),
+            vec![early.clone()]
+        );
+        assert_eq!(
+            s.due_expiries("101", 200, 10).await.expect("both"),
+            vec![early, late]
+        );
+    }
+
+    pub async fn expiry_add_is_idempotent(s: S) {
+        let e = expiry("101", "m.1", 100);
+        s.add_expiry(&e).await.expect("add");
+        s.add_expiry(&e).await.expect("add again");
+        s.add_expiry(&e).await.expect("and again");
+        assert_eq!(
+            s.due_expiries("101", 1_000, 10).await.expect("once"),
+            vec![e]
+        );
+    }
+
+    pub async fn expiry_remove(s: S) {
+        let a = expiry("101", "m.1", 100);
+        let b = expiry("101", "m.2", 200);
+        s.add_expiry(&a).await.expect("add");
+        s.add_expiry(&b).await.expect("add");
+        s.remove_expiry("101", "m.1").await.expect("remove");
+        assert_eq!(
+            s.due_expiries("101", 1_000, 10).await.expect("rest"),
+            vec![b.clone()]
+        );
+        // Gone already, or never there: no error, nothing else touched.
+        s.remove_expiry("101", "m.1").await.expect("remove again");
+        s.remove_expiry("101", "never")
+            .await
+            .expect("remove absent");
+        s.remove_expiry("102", "m.2").await.expect("other business");
+        assert_eq!(
+            s.due_expiries("101", 1_000, 10).await.expect("still"),
+            vec![b.clone()]
+        );
+        // A removed expiry can be added again.
+        s.add_expiry(&a).await.expect("re-add");
+        assert_eq!(
+            s.due_expiries("101", 1_000, 10).await.expect("back"),
+            vec![a, b]
+        );
+        s.remove_expiry("101", "m.1").await.expect("remove");
+        s.remove_expiry("101", "m.2").await.expect("remove");
+        assert!(
+            s.due_expiries("101", 1_000, 10)
+                .await
+                .expect("empty")
+                .is_empty()
+        );
+    }
+
+    pub async fn expiries_isolated_by_business(s: S) {
+        // The same message id in two businesses: two expiries.
+        let mine = expiry("101", "m.1", 100);
+        let theirs = expiry("102", "m.1", 50);
+        let only_theirs = expiry("102", "m.2", 60);
+        for x in [&mine, &theirs, &only_theirs] {
+            s.add_expiry(x).await.expect("add");
+        }
+        assert_eq!(
+            s.due_expiries("101", 1_000, 10).await.expect("mine"),
+            vec![mine.clone()]
+        );
+        assert_eq!(
+            s.due_expiries("102", 1_000, 10).await.expect("theirs"),
+            vec![theirs.clone(), only_theirs.clone()]
+        );
+        assert!(
+            s.due_expiries("103", 1_000, 10)
+                .await
+                .expect("nobody's")
+                .is_empty()
+        );
+        s.remove_expiry("102", "m.1").await.expect("remove theirs");
+        assert_eq!(
+            s.due_expiries("101", 1_000, 10).await.expect("mine kept"),
+            vec![mine]
+        );
+        assert_eq!(
+            s.due_expiries("102", 1_000, 10).await.expect("theirs left"),
+            vec![only_theirs]
+        );
     }
 
     // --- usage ------------------------------------------------------------------------

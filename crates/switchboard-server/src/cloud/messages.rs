@@ -17,7 +17,7 @@ use switchboard_business::policy;
 use switchboard_business::send::{self, Content, MediaKind, MediaSource, Outbound, Request};
 use switchboard_business::template;
 use switchboard_proto::frames::{ReceiptStatus, ServerFrame};
-use switchboard_store::{Business, MessageMeta, NewMessage, NewReceipt, StoreError};
+use switchboard_store::{Business, MessageMeta, NewMessage, NewReceipt, PendingExpiry, StoreError};
 
 use super::{GraphResult, ok_json, success};
 use crate::render;
@@ -250,7 +250,7 @@ async fn send_message(
             chat_id: chat_id.clone(),
             sender: b.user_id.clone(),
             sender_device: API_DEVICE.to_owned(),
-            client_id,
+            client_id: client_id.clone(),
             body: body.to_string(),
             reply_to,
             ts: now,
@@ -264,6 +264,21 @@ async fn send_message(
             .into(),
             other => super::GraphReply::from(other),
         })?;
+    if let Some(ttl) = time_to_live(template_category.as_deref()) {
+        // Written after the append: a crash in between only loses the expiry check.
+        state
+            .business
+            .add_expiry(&PendingExpiry {
+                waba_id: b.waba_id.clone(),
+                message_id: appended.id.clone(),
+                client_id,
+                chat_id: chat_id.clone(),
+                seq: appended.seq,
+                recipient: customer.clone(),
+                expires_at: now + ttl,
+            })
+            .await?;
+    }
     if outside_window {
         state
             .business
@@ -283,6 +298,14 @@ async fn send_message(
         "messages": [message],
     }))
 }
+
+/// How long a message may wait for the customer's devices: authentication codes are
+/// useless after 10 minutes (Meta's default); other messages wait in the stream.
+fn time_to_live(template_category: Option<&str>) -> Option<i64> {
+    (template_category == Some("authentication")).then_some(AUTHENTICATION_TTL_MS)
+}
+
+const AUTHENTICATION_TTL_MS: i64 = 10 * 60 * 1000;
 
 /// Refuses a template to a new customer outside a window once the business reached
 /// its tier's number of unique customers in the last 24 h (131048).

@@ -12,7 +12,7 @@ const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 struct AdminApi {
     base: String,
     http: reqwest::Client,
-    token: Option<&'static str>,
+    token: Option<String>,
 }
 
 impl AdminApi {
@@ -20,15 +20,15 @@ impl AdminApi {
         AdminApi {
             base: server.base.clone(),
             http: reqwest::Client::new(),
-            token: Some(ADMIN_TOKEN),
+            token: Some(ADMIN_TOKEN.to_owned()),
         }
     }
 
-    fn with_token(&self, token: Option<&'static str>) -> AdminApi {
+    fn with_token(&self, token: Option<&str>) -> AdminApi {
         AdminApi {
             base: self.base.clone(),
             http: self.http.clone(),
-            token,
+            token: token.map(str::to_owned),
         }
     }
 
@@ -39,7 +39,7 @@ impl AdminApi {
         body: Option<Value>,
     ) -> reqwest::Response {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = self.token {
+        if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
@@ -275,6 +275,23 @@ async fn tokens_are_shown_once_and_differ() {
     // The listing never shows a token.
     let (_, b) = api.get(&format!("/admin/v1/businesses/{waba}")).await;
     assert!(!b.to_string().contains(token));
+
+    // The token is a Graph bearer token for the business's own phone number; a
+    // wrong one is Graph's 401 (code 190).
+    let phone_number_id = b["phone_number_id"].as_str().expect("a phone_number_id");
+    let graph = |t: &str| api.with_token(Some(t));
+    let (status, number) = graph(token)
+        .get(&format!(
+            "/v23.0/{phone_number_id}?fields=display_phone_number"
+        ))
+        .await;
+    assert_eq!(status, 200, "{number}");
+    assert_eq!(number["id"], phone_number_id);
+    let (status, err) = graph("sbb_not-a-token")
+        .get(&format!("/v23.0/{phone_number_id}"))
+        .await;
+    assert_eq!(status, 401, "{err}");
+    assert_eq!(err["error"]["code"], 190, "{err}");
     server.stop().await;
 }
 

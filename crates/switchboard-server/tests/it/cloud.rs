@@ -787,3 +787,69 @@ async fn media_upload_download_and_send() {
     assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn authentication_codes_not_delivered_in_time_fail_and_are_not_billed() {
+    let clock = crate::support::TestClock::default();
+    let server = TestServer::start_with_clock(&clock).await;
+    let hook = Receiver::start().await;
+    let api = Api::new(&server);
+    let biz = api.business("Bank", SHOP, true, Some(&hook)).await;
+    api.approved_template(
+        &biz,
+        json!({"name": "login_code", "language": "en", "category": "AUTHENTICATION",
+               "components": [{"type": "BODY", "add_security_recommendation": true},
+                              {"type": "FOOTER", "code_expiration_minutes": 10},
+                              {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Copy code"}]}]}),
+    )
+    .await;
+    // The customer is offline.
+    let (_c, token) = server.user(ADA).await;
+    let (s, sent) = api
+        .send(&biz, json!({"messaging_product": "whatsapp", "to": ADA, "type": "template",
+                           "template": {"name": "login_code", "language": {"code": "en"},
+                                        "components": [{"type": "body", "parameters": [{"type": "text", "text": "482913"}]}]}}))
+        .await;
+    assert_eq!(s, 200, "{sent}");
+    let wamid = sent["messages"][0]["id"].as_str().unwrap().to_owned();
+    hook.wait_for("sent", |e| !statuses(e, "sent").is_empty())
+        .await;
+
+    clock.advance(11 * 60 * 1000);
+    let events = hook
+        .wait_for("failed", |e| !statuses(e, "failed").is_empty())
+        .await;
+    let failed = statuses(&events, "failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["id"], wamid.as_str());
+    assert_eq!(failed[0]["errors"][0]["code"], 131026);
+    assert_eq!(failed[0]["pricing"]["billable"], false);
+
+    // The phone comes online later: the code is delivered but not billed.
+    let mut ws = RawWs::connect(&server, &token).await;
+    let (_, frames) = ws.sync(0).await;
+    let m = frames
+        .iter()
+        .find(|f| f["type"] == "message")
+        .expect("the stored message");
+    assert!(
+        m["body"]["template"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("482913")
+    );
+    ws.send(json!({"type": "receipt", "chat_id": m["chat_id"], "up_to_seq": m["seq"], "status": "delivered"}))
+        .await;
+    hook.wait_for("delivered", |e| !statuses(e, "delivered").is_empty())
+        .await;
+    let (s, usage) = api
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/businesses/{}/usage", biz.waba_id),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{usage}");
+    assert_eq!(usage["lines"], json!([]), "an expired code is not billed");
+    server.stop().await;
+}

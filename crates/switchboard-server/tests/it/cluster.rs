@@ -292,3 +292,66 @@ async fn media_signed_links_and_rate_limits_are_shared_across_nodes() {
     b.stop().await;
     env.drop_schema().await;
 }
+
+/// Every node runs a webhook dispatcher; the lease in PostgreSQL makes exactly one
+/// of them send each business's events, so a healthy receiver gets each event once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_events_are_sent_once_across_nodes() {
+    use crate::biz::{Api, Receiver, inbound, statuses};
+    let Some(env) = ClusterEnv::new().await else {
+        return;
+    };
+    let a = env.node().await;
+    let b = env.node().await;
+    let c = env.node().await;
+    let hook = Receiver::start().await;
+    let api_a = Api::new(&a);
+    let biz = api_a
+        .business("Cluster Air", "+4930123456709", true, Some(&hook))
+        .await;
+
+    // The customer writes on node B; the business answers through node C.
+    let (client, token) = b.user(ADA).await;
+    let chat = client
+        .create_direct_chat(&format!("+{}", biz.user_id))
+        .await
+        .expect("chat with the business");
+    let mut ws = RawWs::connect(&b, &token).await;
+    ws.sync(0).await;
+    const N: usize = 10;
+    for i in 0..N {
+        ws.send_text_msg(&format!("c{i}"), &chat.chat_id, &format!("question {i}"))
+            .await;
+    }
+    let api_c = Api::new(&c);
+    let (s, sent) = api_c
+        .send(
+            &biz,
+            json!({"messaging_product": "whatsapp", "to": ADA, "type": "text", "text": {"body": "answer"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{sent}");
+    hook.wait_for("all questions and the sent status", |e| {
+        inbound(e).len() >= N && !statuses(e, "sent").is_empty()
+    })
+    .await;
+    // Let any duplicate that a second node might send arrive before counting.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let events = hook.state.events.lock().await.clone();
+    let texts: Vec<&str> = inbound(&events)
+        .iter()
+        .map(|m| m["text"]["body"].as_str().unwrap_or(""))
+        .collect();
+    let expected: Vec<String> = (0..N).map(|i| format!("question {i}")).collect();
+    assert_eq!(texts, expected, "each event once, in order");
+    assert_eq!(statuses(&events, "sent").len(), 1);
+    let mut ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "no event id was sent twice");
+    for n in [a, b, c] {
+        n.stop().await;
+    }
+    env.drop_schema().await;
+}

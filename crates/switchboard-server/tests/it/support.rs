@@ -31,6 +31,25 @@ impl TestServer {
     }
 
     pub async fn start_in(dir: tempfile::TempDir, edit: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_full(dir, edit, switchboard_server::state::system_clock()).await
+    }
+
+    /// A server whose clock the test controls (see [`TestClock`]).
+    pub async fn start_with_clock(clock: &TestClock) -> TestServer {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let offset = clock.offset.clone();
+        let system = switchboard_server::state::system_clock();
+        let clock: switchboard_server::state::Clock = std::sync::Arc::new(move || {
+            system() + offset.load(std::sync::atomic::Ordering::SeqCst)
+        });
+        Self::start_full(dir, |_| {}, clock).await
+    }
+
+    async fn start_full(
+        dir: tempfile::TempDir,
+        edit: impl FnOnce(&mut Config),
+        clock: switchboard_server::state::Clock,
+    ) -> TestServer {
         let mut config = Config::for_tests(dir.path());
         edit(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -38,9 +57,14 @@ impl TestServer {
             .expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("a bound address");
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(switchboard_server::run(listener, config, async move {
-            let _ = rx.await;
-        }));
+        let handle = tokio::spawn(switchboard_server::run_with_clock(
+            listener,
+            config,
+            clock,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         let server = TestServer {
             base: format!("http://{addr}"),
             addr,
@@ -90,6 +114,19 @@ impl TestServer {
             h.await.expect("the server task").expect("a clean shutdown");
         }
         self.dir
+    }
+}
+
+/// The real time plus an offset the test moves forward.
+#[derive(Default)]
+pub struct TestClock {
+    pub offset: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl TestClock {
+    pub fn advance(&self, ms: i64) {
+        self.offset
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

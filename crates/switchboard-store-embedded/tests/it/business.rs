@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_store::business_conformance::BusinessTestStore;
-use switchboard_store::{Business, BusinessStore, NoSink, Store, Template, UsageRecord};
+use switchboard_store::{
+    Business, BusinessStore, NoSink, PendingExpiry, Store, Template, UsageRecord,
+};
 use switchboard_store_embedded::{EmbeddedStore, SQLITE_FILE};
 
 async fn fresh() -> BusinessTestStore {
@@ -63,6 +65,18 @@ fn usage() -> UsageRecord {
     }
 }
 
+fn expiry(message_id: &str, expires_at: i64) -> PendingExpiry {
+    PendingExpiry {
+        waba_id: "101".into(),
+        message_id: message_id.into(),
+        client_id: format!("c-{message_id}"),
+        chat_id: "d491-492".into(),
+        seq: 7,
+        recipient: "492".into(),
+        expires_at,
+    }
+}
+
 #[tokio::test]
 async fn business_data_survives_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -73,6 +87,10 @@ async fn business_data_survives_reopen() {
         assert!(store.record_usage(&usage()).await.expect("usage"));
         assert_eq!(store.push_event("101", "a", 4).await.expect("event"), 1);
         assert_eq!(store.push_event("101", "b", 5).await.expect("event"), 2);
+        store.add_expiry(&expiry("m.1", 10)).await.expect("expiry");
+        store.add_expiry(&expiry("m.2", 20)).await.expect("expiry");
+        store.add_expiry(&expiry("m.3", 30)).await.expect("expiry");
+        store.remove_expiry("101", "m.2").await.expect("handled");
         store.close().await.expect("close");
     }
     let store = open(dir.path());
@@ -97,6 +115,20 @@ async fn business_data_survives_reopen() {
         .map(|e| e.seq)
         .collect();
     assert_eq!(seqs, vec![1, 2, 3]);
+    // Pending expiries are kept, a handled one stays gone, and adding one again
+    // after the reopen still finds it there.
+    assert_eq!(
+        store.due_expiries("101", 100, 10).await.expect("expiries"),
+        vec![expiry("m.1", 10), expiry("m.3", 30)]
+    );
+    store
+        .add_expiry(&expiry("m.1", 10))
+        .await
+        .expect("idempotent add");
+    assert_eq!(
+        store.due_expiries("101", 100, 10).await.expect("expiries"),
+        vec![expiry("m.1", 10), expiry("m.3", 30)]
+    );
     store.close().await.expect("close");
 }
 

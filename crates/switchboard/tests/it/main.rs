@@ -5,3 +5,4 @@ mod cluster_crash;
 mod crash;
 mod pywa;
 mod support;
+mod webhook_crash;

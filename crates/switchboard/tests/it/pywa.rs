@@ -32,6 +32,7 @@ const API_VERSION: &str = "21.0";
 const BUSINESS_NAME: &str = "Compat Air";
 const BUSINESS_PHONE: &str = "+15550100001";
 const CUSTOMER_PHONE: &str = "+15550100002";
+const CUSTOMER_NAME: &str = "Dana Customer";
 const APP_SECRET: &str = "compat-app-secret-5f1d";
 const VERIFY_TOKEN: &str = "compat-verify-token";
 const TEMPLATE: &str = "flight_update";
@@ -71,6 +72,8 @@ struct PySuite {
     child: Child,
     stdin: Option<ChildStdin>,
     events: mpsc::UnboundedReceiver<Value>,
+    /// The stdout reader; it ends when the child's stdout closes and is joined on drop.
+    reader: Option<std::thread::JoinHandle<()>>,
     /// Every event seen so far, for failure messages.
     seen: Vec<String>,
 }
@@ -90,9 +93,9 @@ impl PySuite {
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdin = child.stdin.take();
         let (tx, events) = mpsc::unbounded_channel();
-        // A plain thread: the tokio runtime here has no process or blocking-IO feature
-        // to spare, and the reader ends by itself when the child's stdout closes.
-        std::thread::spawn(move || {
+        // A plain thread, not tokio::process: the workspace's tokio is built without the
+        // `process` feature. The reader ends by itself when the child's stdout closes.
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 let event = serde_json::from_str::<Value>(&line)
@@ -106,6 +109,7 @@ impl PySuite {
             child,
             stdin,
             events,
+            reader: Some(reader),
             seen: Vec::new(),
         }
     }
@@ -167,6 +171,9 @@ impl Drop for PySuite {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
 }
 
@@ -296,6 +303,10 @@ async fn unmodified_pywa_runs_against_the_cloud_api() {
         .await
         .expect("verify");
     let client = client.with_token(me.token.clone());
+    client
+        .update_profile(Some(CUSTOMER_NAME))
+        .await
+        .expect("the customer sets its display name");
     let chat = client
         .create_direct_chat(BUSINESS_PHONE)
         .await
@@ -316,6 +327,7 @@ async fn unmodified_pywa_runs_against_the_cloud_api() {
             ("SB_BUSINESS_NAME", BUSINESS_NAME.to_owned()),
             ("SB_BUSINESS_PHONE", BUSINESS_PHONE.to_owned()),
             ("SB_CUSTOMER", me.user_id.clone()),
+            ("SB_CUSTOMER_NAME", CUSTOMER_NAME.to_owned()),
             ("SB_TEMPLATE_NAME", TEMPLATE.to_owned()),
             ("SB_TEMPLATE_LANG", TEMPLATE_LANG.to_owned()),
         ],
@@ -381,10 +393,11 @@ async fn unmodified_pywa_runs_against_the_cloud_api() {
     );
     let sent = py.expect("sent").await;
 
-    // The customer gets the reply (a reply to its message), the text, the document and
-    // the image, all from the business, and the business's read receipt for its message.
+    // The customer gets the reply (a reply to its message), the text, the document, the
+    // image, the reaction, the location and the buttons, all from the business, and the
+    // business's read receipt for its message.
     let mut read_by_business = false;
-    while business_msgs.len() < 5 || !read_by_business {
+    while business_msgs.len() < 8 || !read_by_business {
         match next_frame(&mut customer, "the business's messages and read receipt").await {
             ServerFrame::Message(m) if m.from == biz_user => business_msgs.push(m),
             ServerFrame::Receipt(r)
@@ -435,6 +448,48 @@ async fn unmodified_pywa_runs_against_the_cloud_api() {
         bodies[3]
     );
 
+    assert_eq!(
+        bodies[4],
+        json!({"reaction": {"message_id": my_id, "emoji": "\u{1f44d}"}}),
+        "msg.react"
+    );
+    assert_eq!(
+        bodies[5],
+        json!({"location": {"latitude": 32.0114, "longitude": 34.8867,
+                            "name": "Ben Gurion Airport", "address": "Terminal 3"}}),
+        "send_location"
+    );
+    let interactive = &bodies[6]["interactive"];
+    assert_eq!(
+        interactive["type"], "button",
+        "send_message with buttons: {}",
+        bodies[6]
+    );
+    assert_eq!(
+        interactive["body"], "Keep your window seat?",
+        "the buttons' text"
+    );
+    assert_eq!(
+        interactive["buttons"],
+        json!([{"id": "keep-12A", "title": "Yes, keep it"}, {"id": "change-12A", "title": "Change"}]),
+        "the buttons"
+    );
+
+    // The customer taps "Yes, keep it"; pywa's on_callback_button gets it.
+    let tap = serde_json::value::to_raw_value(
+        &json!({"button_reply": {"id": "keep-12A", "title": "Yes, keep it"}}),
+    )
+    .expect("json");
+    customer
+        .send(
+            Target::Chat(chat.chat_id.clone()),
+            tap,
+            Some(business_msgs[7].id.clone()),
+        )
+        .await
+        .expect("customer taps a button");
+    py.expect("button").await;
+
     // The customer acknowledges everything: delivered, then read.
     let last = business_msgs.iter().map(|m| m.seq).max().expect("messages");
     customer
@@ -450,7 +505,14 @@ async fn unmodified_pywa_runs_against_the_cloud_api() {
     let statuses = py.expect("statuses").await;
     let seen: BTreeMap<String, Vec<String>> =
         serde_json::from_value(statuses["statuses"].clone()).expect("statuses map");
-    for key in ["reply_id", "text_id", "document_id", "image_id"] {
+    for key in [
+        "reply_id",
+        "text_id",
+        "document_id",
+        "image_id",
+        "location_id",
+        "buttons_id",
+    ] {
         let id = str_of(&sent, key);
         let got = seen.get(id).cloned().unwrap_or_default();
         for want in ["sent", "delivered", "read"] {
