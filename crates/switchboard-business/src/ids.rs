@@ -44,6 +44,24 @@ pub fn parse_wamid(s: &str) -> Option<String> {
 }
 
 /// The numeric Graph id of our media id (32 lowercase hex chars, a u128).
+/// The business-scoped user id (BSUID) a business sees for a customer, and may
+/// send to with `"recipient"` instead of `"to"` (pywa 4 does by default). Ours is
+/// the customer's user id behind an `SB.` prefix: businesses see the phone number
+/// (`wa_id`) anyway, so nothing is hidden by making it opaque, and it needs no table.
+pub fn bsuid(user_id: &str) -> String {
+    format!("SB.{user_id}")
+}
+
+/// The user id of a BSUID from [`bsuid`]; `None` for anything else.
+pub fn parse_bsuid(s: &str) -> Option<String> {
+    let digits = s.strip_prefix("SB.")?;
+    (digits.len() >= 8
+        && digits.len() <= 15
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit()))
+    .then(|| digits.to_owned())
+}
+
 pub fn media_to_graph(media_id_hex32: &str) -> Option<String> {
     let ok = media_id_hex32.len() == 32
         && media_id_hex32

@@ -140,11 +140,14 @@ impl Tier {
 /// The tier a business has earned.
 ///
 /// It starts at 250 (2,000 once the business is verified). Then, as long as quality
-/// is not RED, each time the unique customers reached in the last 7 days are at least
-/// half of the current tier's limit, it moves up one tier (250 → 2K → 10K → 100K →
-/// unlimited). So growth is earned by use, as Meta's "≥ 50 % of the limit used in the
-/// last 7 days with high quality" rule, and a RED rating freezes the base tier.
-pub fn tier(verified: bool, quality: Quality, reached_last_7d: u64) -> Tier {
+/// is not RED, each time the unique customers reached on the days *before* the
+/// current rolling 24 hours (within the last 7 days) are at least half of the current
+/// tier's limit, it moves up one tier (250 → 2K → 10K → 100K → unlimited). So growth
+/// is earned by use, as Meta's "≥ 50 % of the limit used in the last 7 days with high
+/// quality" rule; today's sends never raise today's limit (else a limit could never
+/// bind: reaching half of it would lift it), and a RED rating freezes the base tier.
+pub fn tier(verified: bool, quality: Quality, reached_before_today: u64) -> Tier {
+    let reached_last_7d = reached_before_today;
     let mut t = if verified { Tier::T2K } else { Tier::T250 };
     if quality == Quality::Red {
         return t;

@@ -388,16 +388,26 @@ fn parse_send(v: &Value) -> Result<Outbound, GraphError> {
             }
         }
     }
-    let to_input = match get(v, "to") {
-        Some(to) => as_string(to, "to")?,
-        None if get(v, "recipient").is_some() => {
-            return Err(GraphError::invalid_parameter(
-                "recipient ids are not supported; use to",
-            ));
+    let (to_input, to) = match get(v, "to") {
+        Some(to) => {
+            let input = as_string(to, "to")?;
+            let user = parse_to(&input)?;
+            (input, user)
         }
-        None => return Err(GraphError::missing("to")),
+        None => match get(v, "recipient") {
+            Some(r) => {
+                let input = as_string(r, "recipient")?;
+                let user = crate::ids::parse_bsuid(&input).ok_or_else(|| {
+                    GraphError::invalid_parameter(format!(
+                        "recipient {:?} is not a user id this business received in a webhook (SB.…); or send to a phone number with to",
+                        input.chars().take(40).collect::<String>()
+                    ))
+                })?;
+                (input, user)
+            }
+            None => return Err(GraphError::missing("to")),
+        },
     };
-    let to = parse_to(&to_input)?;
     let ty = match opt_str(v, "type", "")? {
         Some(t) => t.to_ascii_lowercase(),
         // Meta defaults a missing type to text; we take the content key that is there.
@@ -1215,7 +1225,7 @@ mod tests {
             (
                 json!({"recipient": "US.1349", "type": "text", "text": {"body": "a"}}),
                 100,
-                "recipient ids are not supported; use to",
+                "is not a user id this business received",
             ),
             (
                 json!({"to": "abc", "type": "text", "text": {"body": "a"}}),

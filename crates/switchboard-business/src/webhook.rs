@@ -125,6 +125,7 @@ pub fn inbound_message_value(
         "contacts": [{
             "profile": { "name": customer_name.unwrap_or_default() },
             "wa_id": customer_wa_id,
+            "user_id": crate::ids::bsuid(customer_wa_id),
         }],
         "messages": [message],
     })
@@ -363,6 +364,10 @@ pub fn status_value(meta: &Metadata, ev: &StatusEvent) -> Value {
     json!({
         "messaging_product": "whatsapp",
         "metadata": meta.json(),
+        "contacts": [{
+            "wa_id": ev.recipient_id,
+            "user_id": crate::ids::bsuid(&ev.recipient_id),
+        }],
         "statuses": [s],
     })
 }
@@ -467,7 +472,7 @@ mod tests {
             json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "time": 1749416390, "changes": [{"field": "messages", "value": {
                 "messaging_product": "whatsapp",
                 "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
-                "contacts": [{"profile": {"name": "Sheena"}, "wa_id": "16505551234"}],
+                "contacts": [{"profile": {"name": "Sheena"}, "wa_id": "16505551234", "user_id": "SB.16505551234"}],
                 "messages": [{"from": "16505551234", "id": "wamid.X", "timestamp": "1749416383", "type": "text", "text": {"body": "hi"}}]}}]}]})
         );
     }

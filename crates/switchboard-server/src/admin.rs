@@ -101,6 +101,7 @@ pub fn router() -> Router<SharedState> {
             "/admin/v1/businesses/{waba_id}/throughput",
             put(set_throughput),
         )
+        .route("/admin/v1/businesses/{waba_id}/tier", put(set_tier))
         .route("/admin/v1/businesses/{waba_id}/webhook", put(set_webhook))
         .route("/admin/v1/businesses/{waba_id}/usage", get(usage))
         .route(
@@ -290,6 +291,7 @@ async fn create_business(
             verification_reason: None,
             profile: "{}".to_owned(),
             throughput_mps: Some(state.config.default_mps),
+            messaging_tier: None,
             created_at: now,
         };
         match state.business.create_business(&business).await {
@@ -327,16 +329,11 @@ async fn create_business(
 /// token and app secret are never shown), with tier and quality as policy computes
 /// them now.
 async fn business_json(state: &SharedState, b: &Business) -> ApiResult<Value> {
-    let now = state.now();
-    let week_ago = now - 7 * DAY_MS;
-    let (blocks, reports) = state.business.feedback_since(&b.waba_id, week_ago).await?;
-    let reached_7d = state.business.reached_since(&b.waba_id, week_ago).await?;
-    let reached_24h = state
-        .business
-        .reached_since(&b.waba_id, now - DAY_MS)
-        .await?;
-    let quality = policy::quality(blocks, reports, reached_7d);
-    let tier = policy::tier(b.verification == "verified", quality, reached_7d);
+    state.reach.forget(&b.waba_id);
+    let s = state.reach.standing(state, b, state.now()).await?;
+    let (quality, tier) = (s.quality, s.tier);
+    let (reached_24h, reached_7d, blocks, reports) =
+        (s.reached_24h, s.reached_7d, s.blocks_7d, s.reports_7d);
     let webhook = state.business.webhook(&b.waba_id).await?;
     let profile: Value = serde_json::from_str(&b.profile).unwrap_or_else(|_| json!({}));
     Ok(json!({
@@ -349,6 +346,7 @@ async fn business_json(state: &SharedState, b: &Business) -> ApiResult<Value> {
         "verification": b.verification,
         "verification_reason": b.verification_reason,
         "throughput_mps": b.throughput_mps,
+        "messaging_tier_override": b.messaging_tier,
         "quality_rating": quality.as_str(),
         "messaging_limit_tier": tier.as_graph(),
         "messaging_limit": tier.limit(),
@@ -553,6 +551,40 @@ async fn set_throughput(
     business.throughput_mps = mps;
     state.business.update_business(&business).await?;
     tracing::info!(waba_id = %business.waba_id, mps = ?mps, "business throughput set");
+    Ok(ApiJson(business_json(&state, &business).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetTier {
+    /// `null`: the tier follows from policy again.
+    tier: Option<String>,
+}
+
+/// Sets (or clears) a messaging limit tier by hand, e.g. for an enterprise whose
+/// volume is agreed by contract.
+async fn set_tier(
+    _admin: Admin,
+    State(state): State<SharedState>,
+    UrlPath(waba_id): UrlPath<String>,
+    JsonBody(req): JsonBody<SetTier>,
+) -> ApiResult<ApiJson<Value>> {
+    let tier = match req.tier {
+        None => None,
+        Some(t) => Some(
+            policy::Tier::from_graph(&t.to_ascii_uppercase())
+                .ok_or_else(|| {
+                    invalid("tier must be TIER_250, TIER_2K, TIER_10K, TIER_100K, TIER_UNLIMITED or null")
+                })?
+                .as_graph()
+                .to_owned(),
+        ),
+    };
+    let mut business = load_business(&state, &waba_id).await?;
+    business.messaging_tier = tier;
+    state.business.update_business(&business).await?;
+    state.reach.forget(&business.waba_id);
+    tracing::info!(waba_id = %business.waba_id, tier = ?business.messaging_tier, "business tier set");
     Ok(ApiJson(business_json(&state, &business).await?))
 }
 

@@ -86,6 +86,7 @@ pub async fn seed_business(business: &dyn BusinessStore, now: i64) -> Result<(),
                 })
                 .to_string(),
                 throughput_mps: Some(80),
+                messaging_tier: None,
                 created_at: now,
             })
             .await?;

@@ -28,6 +28,7 @@ pub const MIGRATION: &str = "CREATE TABLE businesses (
         verification_reason TEXT,
         profile TEXT NOT NULL,
         throughput_mps INTEGER,
+        messaging_tier TEXT,
         created_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX businesses_created ON businesses(created_at);
@@ -183,7 +184,7 @@ fn decode_scopes(json: &str) -> StoreResult<Vec<String>> {
 // --- businesses and tokens ----------------------------------------------------------
 
 const BUSINESS_COLUMNS: &str = "waba_id, phone_number_id, user_id, name, vertical, verification, \
-     verification_reason, profile, throughput_mps, created_at";
+     verification_reason, profile, throughput_mps, created_at, messaging_tier";
 
 /// The raw row of [`BUSINESS_COLUMNS`]; converted by [`business_from`].
 type BusinessRow = (Business, Option<i64>);
@@ -200,6 +201,7 @@ fn business_row(r: &Row<'_>) -> rusqlite::Result<BusinessRow> {
             verification_reason: r.get(6)?,
             profile: r.get(7)?,
             throughput_mps: None,
+            messaging_tier: r.get(10)?,
             created_at: r.get(9)?,
         },
         r.get(8)?,
@@ -238,8 +240,8 @@ fn businesses(conn: &Connection) -> StoreResult<Vec<Business>> {
 fn create_business(conn: &Connection, b: &Business) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO businesses (waba_id, phone_number_id, user_id, name, vertical, verification,
-             verification_reason, profile, throughput_mps, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             verification_reason, profile, throughput_mps, created_at, messaging_tier)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .map_err(backend)?
     .execute(params![
@@ -252,7 +254,8 @@ fn create_business(conn: &Connection, b: &Business) -> StoreResult<()> {
         b.verification_reason,
         b.profile,
         b.throughput_mps,
-        b.created_at
+        b.created_at,
+        b.messaging_tier
     ])
     .map_err(|e| {
         conflict_or_backend(e, || {
@@ -269,7 +272,8 @@ fn update_business(conn: &Connection, b: &Business) -> StoreResult<()> {
     let n = conn
         .prepare_cached(
             "UPDATE businesses SET name = ?2, vertical = ?3, verification = ?4,
-                 verification_reason = ?5, profile = ?6, throughput_mps = ?7
+                 verification_reason = ?5, profile = ?6, throughput_mps = ?7,
+                 messaging_tier = ?8
              WHERE waba_id = ?1",
         )
         .map_err(backend)?
@@ -280,7 +284,8 @@ fn update_business(conn: &Connection, b: &Business) -> StoreResult<()> {
             b.verification,
             b.verification_reason,
             b.profile,
-            b.throughput_mps
+            b.throughput_mps,
+            b.messaging_tier
         ])
         .map_err(backend)?;
     if n == 0 {

@@ -30,7 +30,7 @@ fn stored<T: TryFrom<i64>>(v: i64, what: &str) -> StoreResult<T> {
 }
 
 const BUSINESS_COLUMNS: &str = "waba_id, phone_number_id, user_id, name, vertical, verification, \
-     verification_reason, profile, throughput_mps, created_at";
+     verification_reason, profile, throughput_mps, created_at, messaging_tier";
 
 fn business_row(r: &Row) -> StoreResult<Business> {
     Ok(Business {
@@ -46,6 +46,7 @@ fn business_row(r: &Row) -> StoreResult<Business> {
             .map(|v| stored(v, "throughput_mps"))
             .transpose()?,
         created_at: col(r, 9)?,
+        messaging_tier: col(r, 10)?,
     })
 }
 
@@ -150,8 +151,9 @@ impl BusinessStore for PgStore {
         let mps = b.throughput_mps.map(i64::from);
         c.execute(
             "INSERT INTO businesses (waba_id, phone_number_id, user_id, name, vertical,
-                 verification, verification_reason, profile, throughput_mps, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 verification, verification_reason, profile, throughput_mps, created_at,
+                 messaging_tier)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &b.waba_id,
                 &b.phone_number_id,
@@ -163,6 +165,7 @@ impl BusinessStore for PgStore {
                 &b.profile,
                 &mps,
                 &b.created_at,
+                &b.messaging_tier,
             ],
         )
         .await
@@ -213,7 +216,8 @@ impl BusinessStore for PgStore {
         let n = self
             .exec(
                 "UPDATE businesses SET name = $2, vertical = $3, verification = $4,
-                     verification_reason = $5, profile = $6, throughput_mps = $7
+                     verification_reason = $5, profile = $6, throughput_mps = $7,
+                     messaging_tier = $8
                  WHERE waba_id = $1",
                 &[
                     &b.waba_id,
@@ -223,6 +227,7 @@ impl BusinessStore for PgStore {
                     &b.verification_reason,
                     &b.profile,
                     &mps,
+                    &b.messaging_tier,
                 ],
             )
             .await?;

@@ -152,6 +152,7 @@ pub const MIGRATIONS: &[&str] = &[
         verification_reason text,
         profile text NOT NULL,
         throughput_mps bigint,
+        messaging_tier text,
         created_at bigint NOT NULL
     );
     CREATE TABLE business_tokens (

@@ -34,6 +34,9 @@ pub struct Business {
     pub profile: String,
     /// Messages per second this number may send; `None` is unlimited.
     pub throughput_mps: Option<u32>,
+    /// A messaging limit tier set by the platform admin (`TIER_10K`, …); `None`: the
+    /// tier follows from verification, quality and use.
+    pub messaging_tier: Option<String>,
     pub created_at: i64,
 }
 

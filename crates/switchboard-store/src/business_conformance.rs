@@ -159,6 +159,7 @@ pub mod cases {
             verification_reason: None,
             profile: r#"{"about":"hi"}"#.into(),
             throughput_mps: Some(80),
+            messaging_tier: None,
             created_at,
         }
     }
@@ -278,6 +279,7 @@ pub mod cases {
         changed.verification_reason = Some("no website".into());
         changed.profile = r#"{"about":"new"}"#.into();
         changed.throughput_mps = None;
+        changed.messaging_tier = Some("TIER_100K".into());
         s.update_business(&changed).await.expect("update");
         assert_eq!(s.business("101").await.expect("get"), Some(changed.clone()));
         assert_eq!(
@@ -288,6 +290,7 @@ pub mod cases {
         let mut back = changed.clone();
         back.verification_reason = None;
         back.throughput_mps = Some(1000);
+        back.messaging_tier = None;
         s.update_business(&back).await.expect("update again");
         assert_eq!(s.business("101").await.expect("get"), Some(back));
 

@@ -179,7 +179,10 @@ pub async fn get_account(
         "currency": state.config.prices.currency,
         "timezone_id": "0",
         "message_template_namespace": format!("sb_{}", b.waba_id),
-        "business_verification_status": b.verification,
+        "business_verification_status": match b.verification.as_str() {
+            "unverified" => "not_verified",
+            other => other,
+        },
         "account_review_status": "APPROVED",
     });
     let out = match req.fields() {

@@ -294,7 +294,7 @@ async fn send_message(
     }
     ok_json(json!({
         "messaging_product": "whatsapp",
-        "contacts": [{"input": out.to_input, "wa_id": customer}],
+        "contacts": [{"input": out.to_input, "wa_id": customer, "user_id": ids::bsuid(&customer)}],
         "messages": [message],
     }))
 }

@@ -22,6 +22,39 @@ pub struct Standing {
     pub quality: Quality,
     pub reached_24h: u64,
     pub reached_7d: u64,
+    pub blocks_7d: u64,
+    pub reports_7d: u64,
+}
+
+/// A business's standing from its counts: quality from the last 7 days' feedback,
+/// the tier the admin set or else the one policy gives for the days before today.
+pub fn assess(
+    b: &Business,
+    reached_24h: u64,
+    reached_7d: u64,
+    blocks_7d: u64,
+    reports_7d: u64,
+) -> Standing {
+    let quality = policy::quality(blocks_7d, reports_7d, reached_7d);
+    let tier = b
+        .messaging_tier
+        .as_deref()
+        .and_then(Tier::from_graph)
+        .unwrap_or_else(|| {
+            policy::tier(
+                b.verification == "verified",
+                quality,
+                reached_7d.saturating_sub(reached_24h),
+            )
+        });
+    Standing {
+        tier,
+        quality,
+        reached_24h,
+        reached_7d,
+        blocks_7d,
+        reports_7d,
+    }
 }
 
 #[derive(Default)]
@@ -53,14 +86,7 @@ impl ReachCache {
             .business
             .feedback_since(&b.waba_id, now - WEEK_MS)
             .await?;
-        let quality = policy::quality(blocks, reports, reached_7d);
-        let tier = policy::tier(b.verification == "verified", quality, reached_7d);
-        let s = Standing {
-            tier,
-            quality,
-            reached_24h,
-            reached_7d,
-        };
+        let s = assess(b, reached_24h, reached_7d, blocks, reports);
         lock(&self.inner).insert(b.waba_id.clone(), (now, s));
         Ok(s)
     }

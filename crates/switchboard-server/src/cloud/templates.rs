@@ -133,7 +133,17 @@ pub async fn list(state: &SharedState, b: &Business, req: &GraphRequest) -> Grap
     }
     let mut out = json!({"data": data, "paging": paging});
     if q.contains_key("summary") {
-        out["summary"] = json!({"total_count": all.len()});
+        let cap = if b.verification == "verified" {
+            MAX_TEMPLATES_VERIFIED
+        } else {
+            MAX_TEMPLATES_UNVERIFIED
+        };
+        out["summary"] = json!({
+            "total_count": all.len(),
+            "message_template_count": state.business.templates(&b.waba_id).await?.len(),
+            "message_template_limit": cap,
+            "are_translations_complete": true,
+        });
     }
     ok_json(out)
 }

@@ -33,6 +33,7 @@ fn business() -> Business {
         verification_reason: None,
         profile: "{}".into(),
         throughput_mps: Some(80),
+        messaging_tier: None,
         created_at: 1,
     }
 }
