@@ -203,6 +203,15 @@ pub async fn run(args: CloudArgs) -> anyhow::Result<()> {
         json!({"mps": null}),
     )
     .await?;
+    // A new business may reach 250 customers a day; an enterprise's volume is agreed.
+    admin(
+        &http,
+        &args,
+        reqwest::Method::PUT,
+        &format!("/admin/v1/businesses/{waba}/tier"),
+        json!({"tier": "TIER_UNLIMITED"}),
+    )
+    .await?;
     admin(
         &http,
         &args,

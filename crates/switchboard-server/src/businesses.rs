@@ -157,6 +157,10 @@ async fn set_flags(
         .business
         .set_customer_flags(&b.waba_id, customer, &flags, state.now())
         .await?;
+    state
+        .caches
+        .flags
+        .remove(&(b.waba_id.clone(), customer.to_owned()));
     Ok(flags)
 }
 

@@ -161,6 +161,7 @@ pub async fn run_with_clock(
         directory,
         webhooks: webhooks::Webhooks::new(),
         reach: cloud::reach::ReachCache::default(),
+        caches: cloud::cache::Caches::default(),
         media,
         bus,
         clock,

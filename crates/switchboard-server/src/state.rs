@@ -34,6 +34,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Webhooks,
     /// Businesses' quality, tier and reach, cached briefly.
     pub reach: crate::cloud::reach::ReachCache,
+    /// Hot-path lookups of the business API, cached briefly.
+    pub caches: crate::cloud::cache::Caches,
     pub bus: Arc<dyn Bus>,
     /// Media uploads, blobs and their index (`media.rs`).
     pub media: Arc<switchboard_media::MediaService>,

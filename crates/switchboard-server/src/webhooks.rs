@@ -35,6 +35,7 @@ use switchboard_store::{
 };
 use tokio::sync::Notify;
 
+use crate::cloud::messages::API_DEVICE;
 use crate::state::{SharedState, lock};
 
 /// Inbox entries and queued events taken per pass.
@@ -47,6 +48,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Retries continue at least this long before an event is given up.
 const RETRY_HORIZON_MS: i64 = 7 * 24 * 3600 * 1000 + 3600 * 1000;
 const MAX_BACKOFF_MS: u64 = 10 * 60 * 1000;
+/// How long the dispatcher waits for an API message's meta before giving up on it.
+const META_GRACE_MS: i64 = 60_000;
 /// How often the supervisor looks for new businesses (a local `wake` is immediate).
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
 /// How often an idle worker looks at the store (other nodes' writes reach it by the
@@ -350,12 +353,41 @@ async fn pass(state: &SharedState, waba_id: &str, lease: &str) -> Result<bool, S
     let mut progress: HashMap<String, StatusProgress> = HashMap::new();
     let mut usage = Vec::new();
     let mut next = cursor;
+    // The metas of the business's own API messages in this window, read at once.
+    let own: Vec<String> = items
+        .iter()
+        .filter_map(|i| match &i.entry {
+            InboxEntry::Message(m) if m.sender == b.user_id && m.sender_device == API_DEVICE => {
+                Some(m.client_id.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    let metas = fetch_metas(state, waba_id, own).await?;
     for item in &items {
-        next.inbox_seq = item.inbox_seq;
         let id_base = format!("{waba_id}.i{}", item.inbox_seq);
         match &item.entry {
             InboxEntry::Message(m) => {
-                if let Some(ev) = message_event(state, &b, &meta, m).await? {
+                if m.sender == b.user_id
+                    && m.sender_device == API_DEVICE
+                    && metas.get(&m.client_id).is_none_or(Option::is_none)
+                {
+                    // The API writes a message's meta right after appending it: wait
+                    // for it (it can only be missing for good after a crash between
+                    // the two, and then the request was never answered).
+                    if state.now() - m.ts < META_GRACE_MS {
+                        break;
+                    }
+                    tracing::warn!(
+                        waba_id,
+                        message = m.id,
+                        "webhooks: no meta for an API message; not reported"
+                    );
+                    next.inbox_seq = item.inbox_seq;
+                    continue;
+                }
+                let mm = metas.get(&m.client_id).and_then(Option::as_ref);
+                if let Some(ev) = message_event(state, &b, &meta, m, mm).await? {
                     out.push(Outgoing {
                         key: m.chat_id.clone(),
                         id: id_base,
@@ -363,6 +395,7 @@ async fn pass(state: &SharedState, waba_id: &str, lease: &str) -> Result<bool, S
                         at: m.ts,
                     });
                 }
+                next.inbox_seq = item.inbox_seq;
             }
             InboxEntry::Receipt(r) => {
                 let evs = receipt_events(state, &b, &meta, r, &mut progress, &mut usage).await?;
@@ -374,6 +407,7 @@ async fn pass(state: &SharedState, waba_id: &str, lease: &str) -> Result<bool, S
                         at: r.ts,
                     });
                 }
+                next.inbox_seq = item.inbox_seq;
             }
         }
     }
@@ -401,6 +435,8 @@ async fn pass(state: &SharedState, waba_id: &str, lease: &str) -> Result<bool, S
         });
     }
     if let Some(cfg) = state.business.webhook(waba_id).await? {
+        // Queue depth = queued − delivered − dropped (all counters, per node).
+        metrics::counter!("switchboard_webhook_events_queued_total").increment(out.len() as u64);
         deliver(state, &cfg, lease, out).await?;
     }
     for u in &usage {
@@ -496,6 +532,29 @@ async fn expire(
     Ok(true)
 }
 
+/// Reads the metas of several API messages concurrently.
+async fn fetch_metas(
+    state: &SharedState,
+    waba_id: &str,
+    client_ids: Vec<String>,
+) -> Result<HashMap<String, Option<switchboard_store::MessageMeta>>, StoreError> {
+    let mut out = HashMap::with_capacity(client_ids.len());
+    let mut pending = futures_util::stream::FuturesOrdered::new();
+    for chunk in client_ids.chunks(16) {
+        for id in chunk {
+            let id = id.clone();
+            pending.push_back(async move {
+                let mm = state.business.message_meta(waba_id, &id).await;
+                (id, mm)
+            });
+        }
+        while let Some((id, mm)) = pending.next().await {
+            out.insert(id, mm?);
+        }
+    }
+    Ok(out)
+}
+
 fn other_member<'a>(chat_id: &'a str, me: &str) -> Option<&'a str> {
     let (a, c) = switchboard_core::ids::direct_members(chat_id)?;
     Some(if a == me { c } else { a })
@@ -535,16 +594,13 @@ async fn message_event(
     b: &Business,
     meta: &Metadata,
     m: &StoredMessage,
+    api_meta: Option<&switchboard_store::MessageMeta>,
 ) -> Result<Option<Value>, StoreError> {
     let Some(customer) = other_member(&m.chat_id, &b.user_id) else {
         return Ok(None); // groups are not part of the business API
     };
     if m.sender == b.user_id {
-        let Some(mm) = state
-            .business
-            .message_meta(&b.waba_id, &m.client_id)
-            .await?
-        else {
+        let Some(mm) = api_meta else {
             return Ok(None); // sent from a business app device, not through the API
         };
         let ev = StatusEvent {
@@ -553,7 +609,7 @@ async fn message_event(
             ts_secs: m.ts / 1000,
             recipient_id: customer.to_owned(),
             biz_opaque_callback_data: mm.biz_opaque_callback_data.clone(),
-            pricing: Some(pricing_of(&mm)),
+            pricing: Some(pricing_of(mm)),
             conversation: Some(conversation(&m.chat_id, &mm.category, m.ts, true)),
             errors: vec![],
         };

@@ -94,7 +94,7 @@ async fn send_message(
     if customer == b.user_id {
         return Err(GraphError::new(131021, "the recipient is the sender's own number").into());
     }
-    if state.store.user(&customer).await?.is_none() {
+    if !user_exists(state, &customer, now).await? {
         return Err(GraphError::new(
             131026,
             "Message undeliverable: the recipient is not registered on Switchboard",
@@ -117,7 +117,7 @@ async fn send_message(
         )
         .into());
     }
-    let flags = state.business.customer_flags(&b.waba_id, &customer).await?;
+    let flags = customer_flags(state, &b.waba_id, &customer, now).await?;
     if flags.blocked {
         return Err(GraphError::new(
             131026,
@@ -126,7 +126,7 @@ async fn send_message(
         .into());
     }
     let chat_id = switchboard_core::ids::direct_chat_id(&b.user_id, &customer);
-    let chat_exists = state.store.chat(&chat_id).await?.is_some();
+    let chat_exists = chat_exists(state, &chat_id, now).await?;
     let in_window = if chat_exists {
         policy::in_service_window(last_inbound(state, &chat_id, &customer, now).await?, now)
     } else {
@@ -140,9 +140,7 @@ async fn send_message(
     };
     let (body, template_category, template_name) = match &out.content {
         Content::Template(t) => {
-            let def = state
-                .business
-                .template_by_name(&b.waba_id, &t.name, &t.language)
+            let def = template(state, &b.waba_id, &t.name, &t.language, now)
                 .await?
                 .ok_or_else(|| {
                     GraphError::new(
@@ -220,21 +218,19 @@ async fn send_message(
         }
         None => uuid::Uuid::now_v7().simple().to_string(),
     };
-    state
-        .business
-        .put_message_meta(&MessageMeta {
-            waba_id: b.waba_id.clone(),
-            client_id: client_id.clone(),
-            category: class.pricing_category.clone(),
-            billable: class.billable,
-            pricing_type: class.pricing_type.to_owned(),
-            biz_opaque_callback_data: out.biz_opaque_callback_data.clone(),
-            template_name,
-            created_at: now,
-        })
-        .await?;
+    let meta = MessageMeta {
+        waba_id: b.waba_id.clone(),
+        client_id: client_id.clone(),
+        category: class.pricing_category.clone(),
+        billable: class.billable,
+        pricing_type: class.pricing_type.to_owned(),
+        biz_opaque_callback_data: out.biz_opaque_callback_data.clone(),
+        template_name,
+        created_at: now,
+    };
     if !chat_exists {
         state.store.direct_chat(&b.user_id, &customer, now).await?;
+        state.caches.chats.put(chat_id.clone(), (), now);
     }
     if let Some(m) = &media_id {
         state
@@ -244,9 +240,13 @@ async fn send_message(
             .await
             .map_err(super::GraphReply::from)?;
     }
-    let appended = state
-        .store
-        .append(NewMessage {
+    // The append and its bookkeeping (what it costs, the business's reach) go to the
+    // store at once, so they share one group commit. The dispatcher knows API
+    // messages by their device and waits for a message's meta before reporting it,
+    // so the order among them does not matter; if the append fails, the orphan meta
+    // is never read and the reach only errs on the safe side.
+    let (appended, meta_written, reach_written) = tokio::join!(
+        state.store.append(NewMessage {
             chat_id: chat_id.clone(),
             sender: b.user_id.clone(),
             sender_device: API_DEVICE.to_owned(),
@@ -254,18 +254,29 @@ async fn send_message(
             body: body.to_string(),
             reply_to,
             ts: now,
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::InvalidReply(_) => GraphError::invalid_value(
-                "context.message_id",
-                "not a message of this conversation",
-            )
-            .into(),
-            other => super::GraphReply::from(other),
-        })?;
+        }),
+        state.business.put_message_meta(&meta),
+        async {
+            if outside_window {
+                state
+                    .business
+                    .note_reached(&b.waba_id, &customer, now)
+                    .await
+            } else {
+                Ok(())
+            }
+        },
+    );
+    let appended = appended.map_err(|e| match e {
+        StoreError::InvalidReply(_) => {
+            GraphError::invalid_value("context.message_id", "not a message of this conversation")
+                .into()
+        }
+        other => super::GraphReply::from(other),
+    })?;
+    meta_written?;
+    reach_written?;
     if let Some(ttl) = time_to_live(template_category.as_deref()) {
-        // Written after the append: a crash in between only loses the expiry check.
         state
             .business
             .add_expiry(&PendingExpiry {
@@ -280,11 +291,11 @@ async fn send_message(
             .await?;
     }
     if outside_window {
-        state
-            .business
-            .note_reached(&b.waba_id, &customer, now)
-            .await?;
         state.reach.counted(&b.waba_id, &customer);
+        state
+            .caches
+            .reached
+            .put((b.waba_id.clone(), customer.clone()), now, now);
     }
     metrics::counter!("switchboard_cloud_messages_total", "category" => class.pricing_category)
         .increment(1);
@@ -297,6 +308,66 @@ async fn send_message(
         "contacts": [{"input": out.to_input, "wa_id": customer, "user_id": ids::bsuid(&customer)}],
         "messages": [message],
     }))
+}
+
+async fn user_exists(state: &SharedState, user_id: &str, now: i64) -> Result<bool, StoreError> {
+    let key = user_id.to_owned();
+    if state.caches.users.get(&key, now).is_some() {
+        return Ok(true);
+    }
+    let exists = state.store.user(user_id).await?.is_some();
+    if exists {
+        state.caches.users.put(key, (), now);
+    }
+    Ok(exists)
+}
+
+async fn chat_exists(state: &SharedState, chat_id: &str, now: i64) -> Result<bool, StoreError> {
+    let key = chat_id.to_owned();
+    if state.caches.chats.get(&key, now).is_some() {
+        return Ok(true);
+    }
+    let exists = state.store.chat(chat_id).await?.is_some();
+    if exists {
+        state.caches.chats.put(key, (), now);
+    }
+    Ok(exists)
+}
+
+/// A customer's block and opt-out (another node's change shows within 2 s).
+pub async fn customer_flags(
+    state: &SharedState,
+    waba_id: &str,
+    customer: &str,
+    now: i64,
+) -> Result<switchboard_store::CustomerFlags, StoreError> {
+    let key = (waba_id.to_owned(), customer.to_owned());
+    if let Some(f) = state.caches.flags.get(&key, now) {
+        return Ok(f);
+    }
+    let flags = state.business.customer_flags(waba_id, customer).await?;
+    state.caches.flags.put(key, flags.clone(), now);
+    Ok(flags)
+}
+
+/// A template by name (a review on another node shows within 2 s).
+async fn template(
+    state: &SharedState,
+    waba_id: &str,
+    name: &str,
+    language: &str,
+    now: i64,
+) -> Result<Option<switchboard_store::Template>, StoreError> {
+    let key = (waba_id.to_owned(), name.to_owned(), language.to_owned());
+    if let Some(t) = state.caches.templates.get(&key, now) {
+        return Ok(t);
+    }
+    let t = state
+        .business
+        .template_by_name(waba_id, name, language)
+        .await?;
+    state.caches.templates.put(key, t.clone(), now);
+    Ok(t)
 }
 
 /// How long a message may wait for the customer's devices: authentication codes are
@@ -315,10 +386,12 @@ async fn check_tier(
     customer: &str,
     now: i64,
 ) -> GraphResult<()> {
-    if state
-        .business
-        .was_reached_since(&b.waba_id, customer, now - policy::SERVICE_WINDOW_MS)
-        .await?
+    let key = (b.waba_id.clone(), customer.to_owned());
+    if state.caches.reached.get(&key, now).is_some()
+        || state
+            .business
+            .was_reached_since(&b.waba_id, customer, now - policy::SERVICE_WINDOW_MS)
+            .await?
     {
         return Ok(());
     }

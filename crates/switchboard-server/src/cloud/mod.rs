@@ -9,6 +9,7 @@
 //! edge, method)`. Everything it answers is JSON; every error is the Graph error body.
 
 pub mod account;
+pub mod cache;
 pub mod media;
 pub mod messages;
 pub mod reach;

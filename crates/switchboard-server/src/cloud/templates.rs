@@ -59,7 +59,7 @@ pub async fn create(state: &SharedState, b: &Business, body: &Value) -> GraphRes
         updated_at: now,
     };
     match state.business.create_template(&t).await {
-        Ok(()) => {}
+        Ok(()) => forget(state, &t),
         Err(StoreError::Conflict(_)) => {
             return Err(GraphError::new(
                 2388024,
@@ -198,6 +198,7 @@ pub async fn edit(
     t.reason = None;
     t.updated_at = state.now();
     state.business.update_template(&t).await?;
+    forget(state, &t);
     if previous != "PENDING" {
         queue_status_event(state, &t).await?;
     }
@@ -239,6 +240,7 @@ pub async fn delete(state: &SharedState, b: &Business, body: &Value) -> GraphRes
     }
     for t in targets {
         state.business.delete_template(&t.template_id).await?;
+        forget(state, &t);
     }
     success()
 }
@@ -283,8 +285,17 @@ pub async fn set_status(
     t.reason = reason;
     t.updated_at = state.now();
     state.business.update_template(&t).await?;
+    forget(state, &t);
     queue_status_event(state, &t).await?;
     Ok(t)
+}
+
+/// Drops this node's cached copy of a changed template.
+fn forget(state: &SharedState, t: &Template) {
+    state
+        .caches
+        .templates
+        .remove(&(t.waba_id.clone(), t.name.clone(), t.language.clone()));
 }
 
 async fn queue_status_event(state: &SharedState, t: &Template) -> Result<(), StoreError> {

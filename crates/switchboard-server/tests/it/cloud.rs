@@ -853,3 +853,45 @@ async fn authentication_codes_not_delivered_in_time_fail_and_are_not_billed() {
     assert_eq!(usage["lines"], json!([]), "an expired code is not billed");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_failing_receiver_does_not_hold_up_other_businesses() {
+    let server = TestServer::start().await;
+    let down = Receiver::start().await;
+    let up = Receiver::start().await;
+    let api = Api::new(&server);
+    let a = api.business("Down Inc", SHOP, true, Some(&down)).await;
+    let b = api
+        .business("Up Inc", "+4930123456702", true, Some(&up))
+        .await;
+    down.state
+        .fail_next
+        .store(u32::MAX, std::sync::atomic::Ordering::SeqCst);
+    let (mut ws_a, chat_a, _) = customer(&server, ADA, &a).await;
+    for i in 0..5 {
+        ws_a.send_text_msg(&format!("a{i}"), &chat_a, "to the failing one")
+            .await;
+    }
+    let (c, token) = server.user(BEN).await;
+    let chat_b = c
+        .create_direct_chat(&format!("+{}", b.user_id))
+        .await
+        .expect("chat");
+    let mut ws_b = RawWs::connect(&server, &token).await;
+    ws_b.sync(0).await;
+    for i in 0..5 {
+        ws_b.send_text_msg(&format!("b{i}"), &chat_b.chat_id, "to the healthy one")
+            .await;
+    }
+    up.wait_for("the healthy business's events", |e| inbound(e).len() == 5)
+        .await;
+    assert!(
+        down.state
+            .attempts
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1,
+        "the failing endpoint is being retried meanwhile"
+    );
+    assert!(down.state.events.lock().await.is_empty());
+    server.stop().await;
+}
