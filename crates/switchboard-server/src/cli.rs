@@ -149,6 +149,19 @@ pub enum BusinessCommand {
         #[arg(long)]
         unlimited: bool,
     },
+    /// Set the messaging limit tier by hand (TIER_250 … TIER_UNLIMITED), or let
+    /// policy decide again with --computed.
+    Tier {
+        waba_id: String,
+        #[arg(
+            long,
+            conflicts_with = "computed",
+            required_unless_present = "computed"
+        )]
+        tier: Option<String>,
+        #[arg(long)]
+        computed: bool,
+    },
     /// Set the webhook endpoint; the server runs the hub.challenge handshake first.
     Webhook {
         waba_id: String,
@@ -359,6 +372,20 @@ async fn business_command(c: &AdminClient, command: BusinessCommand) -> anyhow::
                 &["admin", "v1", B, &waba_id, "throughput"],
                 &[],
                 Some(json!({ "mps": mps })),
+            )
+            .await
+        }
+        BusinessCommand::Tier {
+            waba_id,
+            tier,
+            computed,
+        } => {
+            let tier = if computed { None } else { tier };
+            c.call(
+                Method::PUT,
+                &["admin", "v1", B, &waba_id, "tier"],
+                &[],
+                Some(json!({ "tier": tier })),
             )
             .await
         }

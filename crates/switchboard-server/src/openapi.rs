@@ -562,6 +562,18 @@ fn admin_paths() -> Map<String, Value> {
         })}),
     );
     p.insert(
+        "/admin/v1/businesses/{waba_id}/tier".into(),
+        json!({"put": admin(Op {
+            id: "adminSetTier",
+            tag: "admin",
+            summary: "Set the messaging limit tier by hand (an enterprise's agreed volume); `null`: policy decides again.",
+            params: vec![w()],
+            body: Some(json_body(schema("AdminTier"))),
+            ok_status: "200",
+            ok: json_ok("The business.", schema("AdminBusiness")),
+        })}),
+    );
+    p.insert(
         "/admin/v1/businesses/{waba_id}/webhook".into(),
         json!({"put": admin(Op {
             id: "adminSetWebhook",
@@ -1688,6 +1700,16 @@ fn admin_schemas() -> Map<String, Value> {
             vec![(
                 "mps",
                 json!({"type": ["integer", "null"], "minimum": 1, "maximum": 1_000_000, "description": "Messages per second; `null`: unlimited."}),
+            )],
+        ),
+    );
+    s.insert(
+        "AdminTier".into(),
+        object(
+            &["tier"],
+            vec![(
+                "tier",
+                json!({"type": ["string", "null"], "enum": ["TIER_250", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED", null], "description": "`null`: the tier follows from verification, quality and use."}),
             )],
         ),
     );
