@@ -563,6 +563,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("  switchboard chat login --server http://{addr} --phone +{id}    # {name}");
         }
         println!("then: switchboard chat chats | switchboard chat listen");
+        println!(
+            "business API (Cloud API compatible): base URL http://{addr}/v21.0, phone number id {}, token {} (Bruno's bakery, verified; template order_ready)",
+            crate::demo::DEMO_PHONE_NUMBER_ID,
+            crate::demo::DEMO_BUSINESS_TOKEN
+        );
     }
     crate::run(listener, config, shutdown_signal()).await?;
     Ok(())
