@@ -84,17 +84,7 @@ pub const MIGRATION: &str = "CREATE TABLE businesses (
         PRIMARY KEY (waba_id, customer)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX reached_time ON reached(waba_id, reached_at);
-    CREATE TABLE message_meta (
-        waba_id TEXT NOT NULL,
-        client_id TEXT NOT NULL,
-        category TEXT NOT NULL,
-        billable INTEGER NOT NULL,
-        pricing_type TEXT NOT NULL,
-        biz_opaque_callback_data TEXT,
-        template_name TEXT,
-        created_at INTEGER NOT NULL,
-        PRIMARY KEY (waba_id, client_id)
-    ) STRICT, WITHOUT ROWID;
+    -- Message metas are in fjall (`api_meta`), beside the messages.
     CREATE TABLE business_usage (
         waba_id TEXT NOT NULL,
         message_id TEXT NOT NULL,
@@ -671,6 +661,15 @@ fn try_lease(
     Ok(n == 1)
 }
 
+/// The `api_meta` key: business, a 0 byte, the client id.
+fn api_meta_key(waba_id: &str, client_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(waba_id.len() + 1 + client_id.len());
+    k.extend_from_slice(waba_id.as_bytes());
+    k.push(0);
+    k.extend_from_slice(client_id.as_bytes());
+    k
+}
+
 // --- the trait ----------------------------------------------------------------------
 
 impl EmbeddedStore {
@@ -970,32 +969,19 @@ impl BusinessStore for EmbeddedStore {
     }
 
     async fn put_message_meta(&self, meta: &MessageMeta) -> StoreResult<()> {
-        let m = meta.clone();
-        self.sql_write(move |c| {
-            c.prepare_cached(
-                "INSERT INTO message_meta (waba_id, client_id, category, billable, pricing_type,
-                     biz_opaque_callback_data, template_name, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (waba_id, client_id) DO UPDATE SET category = excluded.category,
-                     billable = excluded.billable, pricing_type = excluded.pricing_type,
-                     biz_opaque_callback_data = excluded.biz_opaque_callback_data,
-                     template_name = excluded.template_name, created_at = excluded.created_at",
-            )
-            .map_err(backend)?
-            .execute(params![
-                m.waba_id,
-                m.client_id,
-                m.category,
-                m.billable,
-                m.pricing_type,
-                m.biz_opaque_callback_data,
-                m.template_name,
-                m.created_at
-            ])
-            .map_err(backend)?;
-            Ok(())
+        let key = api_meta_key(&meta.waba_id, &meta.client_id);
+        let value = serde_json::json!({
+            "category": meta.category,
+            "billable": meta.billable,
+            "pricing_type": meta.pricing_type,
+            "biz_opaque_callback_data": meta.biz_opaque_callback_data,
+            "template_name": meta.template_name,
+            "created_at": meta.created_at,
         })
-        .await
+        .to_string()
+        .into_bytes();
+        self.write(|reply| crate::writer::Command::PutApiMeta(key, value, reply))
+            .await
     }
 
     async fn message_meta(
@@ -1003,30 +989,38 @@ impl BusinessStore for EmbeddedStore {
         waba_id: &str,
         client_id: &str,
     ) -> StoreResult<Option<MessageMeta>> {
+        let key = api_meta_key(waba_id, client_id);
         let (w, id) = (waba_id.to_string(), client_id.to_string());
-        self.sql_read(move |c| {
-            c.prepare_cached(
-                "SELECT waba_id, client_id, category, billable, pricing_type,
-                        biz_opaque_callback_data, template_name, created_at
-                 FROM message_meta WHERE waba_id = ?1 AND client_id = ?2",
-            )
-            .map_err(backend)?
-            .query_row([&w, &id], |r| {
-                Ok(MessageMeta {
-                    waba_id: r.get(0)?,
-                    client_id: r.get(1)?,
-                    category: r.get(2)?,
-                    billable: r.get(3)?,
-                    pricing_type: r.get(4)?,
-                    biz_opaque_callback_data: r.get(5)?,
-                    template_name: r.get(6)?,
-                    created_at: r.get(7)?,
-                })
-            })
-            .optional()
-            .map_err(backend)
-        })
-        .await
+        let raw = self
+            .read(move |s| s.data.api_meta.get(&key).map_err(crate::data::backend))
+            .await?;
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let v: serde_json::Value = serde_json::from_slice(&raw)
+            .map_err(|e| StoreError::Format(format!("message meta of {w}/{id}: {e}")))?;
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let bad = || StoreError::Format(format!("message meta of {w}/{id} is incomplete"));
+        Ok(Some(MessageMeta {
+            category: text("category").ok_or_else(bad)?,
+            billable: v
+                .get("billable")
+                .and_then(serde_json::Value::as_bool)
+                .ok_or_else(bad)?,
+            pricing_type: text("pricing_type").ok_or_else(bad)?,
+            biz_opaque_callback_data: text("biz_opaque_callback_data"),
+            template_name: text("template_name"),
+            created_at: v
+                .get("created_at")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or_else(bad)?,
+            waba_id: w,
+            client_id: id,
+        }))
     }
 
     async fn add_expiry(&self, expiry: &PendingExpiry) -> StoreResult<()> {

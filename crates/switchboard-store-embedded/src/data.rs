@@ -31,6 +31,10 @@ pub struct Data {
     pub inbox: Keyspace,
     /// `(chat, user)` -> (delivered, read) watermarks.
     pub receipts: Keyspace,
+    /// `(waba_id, client id)` -> what the business API recorded about a message it
+    /// sent (JSON). Here, not in SQLite, so it commits in the same fjall batch as the
+    /// append it belongs to: one fsync per cycle, not two.
+    pub api_meta: Keyspace,
 }
 
 impl Data {
@@ -77,6 +81,7 @@ impl Data {
             clients: ks("clients")?,
             inbox: ks("inbox")?,
             receipts: ks("receipts")?,
+            api_meta: ks("api_meta")?,
             db,
         })
     }

@@ -79,6 +79,8 @@ pub enum Command {
     Receipt(NewReceipt, Reply<ReceiptOutcome>),
     /// Any other relational write (the business tables, [`crate::business`]).
     Sql(Box<dyn SqlJob>),
+    /// A business API message meta: key and JSON value for `api_meta`.
+    PutApiMeta(Vec<u8>, Vec<u8>, Reply<()>),
     /// Finish what came before, persist, and stop.
     Close(Reply<()>),
 }
@@ -102,6 +104,7 @@ impl Command {
             Command::Append(_, r) => drop(r.send(Err(err))),
             Command::Receipt(_, r) => drop(r.send(Err(err))),
             Command::Sql(job) => job.refuse(err),
+            Command::PutApiMeta(_, _, r) => drop(r.send(Err(err))),
         }
     }
 
@@ -299,6 +302,10 @@ impl Writer {
             }
             Command::Close(r) => b.close = Some(r),
             Command::Sql(job) => job.run(self, b),
+            Command::PutApiMeta(key, value, r) => {
+                b.fjall.insert(&self.data.api_meta, key, value);
+                b.pending.push(pending(true, r, Ok(())));
+            }
             Command::CreateRegistration(reg, r) => {
                 let res = self.relational(b, |c| sql::create_registration(c, &reg));
                 b.pending.push(pending(false, r, res));

@@ -180,9 +180,7 @@ async fn send_message(
 
     // Messaging limit: unique customers reached outside a window per rolling 24 h.
     let outside_window = template_category.is_some() && !in_window;
-    if outside_window {
-        check_tier(state, b, &customer, now).await?;
-    }
+    let new_customer = outside_window && check_tier(state, b, &customer, now).await?;
     let reply_to = match &out.context_message_id {
         None => None,
         Some(wamid) => {
@@ -245,6 +243,16 @@ async fn send_message(
     // messages by their device and waits for a message's meta before reporting it,
     // so the order among them does not matter; if the append fails, the orphan meta
     // is never read and the reach only errs on the safe side.
+    // The reach's time only matters to the day: refresh it at most hourly per
+    // customer (this node's cache remembers when it last wrote it).
+    let reach_key = (b.waba_id.clone(), customer.clone());
+    let note_reach = new_customer
+        || (outside_window
+            && state
+                .caches
+                .reached
+                .get(&reach_key, now)
+                .is_some_and(|at| now - at >= REACH_REFRESH_MS));
     let (appended, meta_written, reach_written) = tokio::join!(
         state.store.append(NewMessage {
             chat_id: chat_id.clone(),
@@ -257,7 +265,7 @@ async fn send_message(
         }),
         state.business.put_message_meta(&meta),
         async {
-            if outside_window {
+            if note_reach {
                 state
                     .business
                     .note_reached(&b.waba_id, &customer, now)
@@ -290,12 +298,11 @@ async fn send_message(
             })
             .await?;
     }
-    if outside_window {
+    if new_customer {
         state.reach.counted(&b.waba_id, &customer);
-        state
-            .caches
-            .reached
-            .put((b.waba_id.clone(), customer.clone()), now, now);
+    }
+    if note_reach {
+        state.caches.reached.put(reach_key, now, now);
     }
     metrics::counter!("switchboard_cloud_messages_total", "category" => class.pricing_category)
         .increment(1);
@@ -377,23 +384,31 @@ fn time_to_live(template_category: Option<&str>) -> Option<i64> {
 }
 
 const AUTHENTICATION_TTL_MS: i64 = 10 * 60 * 1000;
+/// How often a customer's "reached at" time is rewritten while sends continue.
+const REACH_REFRESH_MS: i64 = 3600 * 1000;
 
 /// Refuses a template to a new customer outside a window once the business reached
-/// its tier's number of unique customers in the last 24 h (131048).
+/// its tier's number of unique customers in the last 24 h (131048). `Ok(true)` if
+/// the customer is new in the last 24 h (the send will count against the tier).
 async fn check_tier(
     state: &SharedState,
     b: &Business,
     customer: &str,
     now: i64,
-) -> GraphResult<()> {
+) -> GraphResult<bool> {
     let key = (b.waba_id.clone(), customer.to_owned());
-    if state.caches.reached.get(&key, now).is_some()
-        || state
-            .business
-            .was_reached_since(&b.waba_id, customer, now - policy::SERVICE_WINDOW_MS)
-            .await?
+    if state.caches.reached.get(&key, now).is_some() {
+        return Ok(false);
+    }
+    if state
+        .business
+        .was_reached_since(&b.waba_id, customer, now - policy::SERVICE_WINDOW_MS)
+        .await?
     {
-        return Ok(());
+        // Known to the store (another node, or before a restart): its time is
+        // fresh enough for the next hour of sends.
+        state.caches.reached.put(key, now, now);
+        return Ok(false);
     }
     let standing = state.reach.standing(state, b, now).await?;
     if let Some(limit) = standing.tier.limit()
@@ -408,7 +423,7 @@ async fn check_tier(
         )
         .into());
     }
-    Ok(())
+    Ok(true)
 }
 
 /// An uploaded media id (the business's own upload, or media it received) or a link
