@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::businesses::Directory;
+use crate::cloud::inbound::InboundTracker;
 use crate::render;
 
 /// Batches queued between the writer and the fan-out task. When full, the writer
@@ -45,12 +46,22 @@ impl CommitSink for FanoutSink {
 }
 
 /// Starts the fan-out task; it ends when the sink (and so the store) is dropped.
-pub fn start(bus: Arc<dyn Bus>, dir: Arc<Directory>) -> (Arc<FanoutSink>, JoinHandle<()>) {
+pub fn start(
+    bus: Arc<dyn Bus>,
+    dir: Arc<Directory>,
+    inbound: Arc<InboundTracker>,
+) -> (Arc<FanoutSink>, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Vec<Delivery>>(QUEUE_BATCHES);
     let task = tokio::spawn(async move {
         while let Some(batch) = rx.recv().await {
             metrics::counter!("switchboard_deliveries_total").increment(batch.len() as u64);
             for d in batch {
+                if let InboxEntry::Message(m) = &d.item.entry
+                    && m.sender != d.user_id
+                    && dir.get(&d.user_id).is_some()
+                {
+                    inbound.inbound(&d.user_id, &m.sender, m.ts);
+                }
                 publish(bus.as_ref(), &dir, d);
             }
         }

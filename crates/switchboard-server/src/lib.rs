@@ -117,7 +117,11 @@ pub async fn run_with_clock(
         ),
     };
     let directory = Arc::new(businesses::Directory::default());
-    let (sink, fanout_task) = fanout::start(bus.clone(), directory.clone());
+    // Exact only when this node commits everything (see cloud::inbound).
+    let inbound = Arc::new(cloud::inbound::InboundTracker::new(
+        config.database.is_none() && config.bus.is_none(),
+    ));
+    let (sink, fanout_task) = fanout::start(bus.clone(), directory.clone(), inbound.clone());
     // On PostgreSQL the media index and URL secret live there too (shared by nodes).
     let mut shared_media = None;
     let (store, business): (Arc<dyn Store>, Arc<dyn BusinessStore>) = match &config.database {
@@ -162,6 +166,7 @@ pub async fn run_with_clock(
         webhooks: webhooks::Webhooks::new(),
         reach: cloud::reach::ReachCache::default(),
         caches: cloud::cache::Caches::default(),
+        inbound,
         media,
         bus,
         clock,

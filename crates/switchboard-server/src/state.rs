@@ -36,6 +36,8 @@ pub struct AppState {
     pub reach: crate::cloud::reach::ReachCache,
     /// Hot-path lookups of the business API, cached briefly.
     pub caches: crate::cloud::cache::Caches,
+    /// When customers last wrote to businesses (single node only).
+    pub inbound: std::sync::Arc<crate::cloud::inbound::InboundTracker>,
     pub bus: Arc<dyn Bus>,
     /// Media uploads, blobs and their index (`media.rs`).
     pub media: Arc<switchboard_media::MediaService>,

@@ -43,6 +43,22 @@ pub async fn post(
     }
 }
 
+/// When the customer last wrote, from the tracker when it knows, else from history.
+async fn window_start(
+    state: &SharedState,
+    business_user: &str,
+    chat_id: &str,
+    customer: &str,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    if let Some(known) = state.inbound.get(business_user, customer) {
+        return Ok(known);
+    }
+    let read = last_inbound(state, chat_id, customer, now).await?;
+    state.inbound.learned(business_user, customer, read);
+    Ok(read)
+}
+
 /// When the customer last wrote in `chat_id`, if within the service window.
 pub async fn last_inbound(
     state: &SharedState,
@@ -127,8 +143,11 @@ async fn send_message(
     }
     let chat_id = switchboard_core::ids::direct_chat_id(&b.user_id, &customer);
     let chat_exists = chat_exists(state, &chat_id, now).await?;
-    let in_window = if chat_exists {
-        policy::in_service_window(last_inbound(state, &chat_id, &customer, now).await?, now)
+    let mut in_window = if chat_exists {
+        policy::in_service_window(
+            window_start(state, &b.user_id, &chat_id, &customer, now).await?,
+            now,
+        )
     } else {
         false
     };
@@ -173,6 +192,13 @@ async fn send_message(
             )
         }
         other => {
+            if !in_window && chat_exists && state.inbound.enabled() {
+                // Confirm a refusal from the store (the tracker may lag a commit).
+                in_window = policy::in_service_window(
+                    last_inbound(state, &chat_id, &customer, now).await?,
+                    now,
+                );
+            }
             policy::check_content_allowed(false, in_window)?;
             (other.body_json(media_id.as_deref()), None, None)
         }

@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod cache;
+pub mod inbound;
 pub mod media;
 pub mod messages;
 pub mod reach;
