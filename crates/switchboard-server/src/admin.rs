@@ -36,7 +36,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 use switchboard_business::ids::{is_numeric_id, numeric_id};
 use switchboard_business::policy;
-use switchboard_business::template::{self, TemplateView};
+use switchboard_business::template;
 use switchboard_store::{Business, BusinessToken, StoreError, Template, WebhookConfig};
 
 use self::invoice::{Invoice, Month, UsageLine};
@@ -57,27 +57,7 @@ pub const SCOPES: [&str; 2] = [
 ];
 
 /// Cloud API business verticals (wire notes §6).
-pub const VERTICALS: [&str; 19] = [
-    "UNDEFINED",
-    "OTHER",
-    "AUTO",
-    "BEAUTY",
-    "APPAREL",
-    "EDU",
-    "ENTERTAIN",
-    "EVENT_PLAN",
-    "FINANCE",
-    "GROCERY",
-    "GOVT",
-    "HOTEL",
-    "HEALTH",
-    "NONPROFIT",
-    "PROF_SERVICES",
-    "RETAIL",
-    "TRAVEL",
-    "RESTAURANT",
-    "NOT_A_BIZ",
-];
+pub use switchboard_business::profile::VERTICALS;
 
 /// Statuses a platform reviewer may set.
 const REVIEW_STATUSES: [&str; 4] = ["APPROVED", "REJECTED", "PAUSED", "DISABLED"];
@@ -660,16 +640,7 @@ async fn set_webhook(
 
 /// The admin's view of a template: the Graph shape plus its business and timestamps.
 fn template_admin_json(t: &Template) -> Value {
-    let view = TemplateView {
-        id: &t.template_id,
-        name: &t.name,
-        language: &t.language,
-        category: &t.category,
-        parameter_format: &t.parameter_format,
-        components: &t.components,
-        status: &t.status,
-        reason: t.reason.as_deref(),
-    };
+    let view = crate::cloud::templates::view(t);
     let mut v = template::template_json(&view, None);
     if let Some(obj) = v.as_object_mut() {
         obj.insert("waba_id".into(), json!(t.waba_id));

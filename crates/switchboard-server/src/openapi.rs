@@ -1616,7 +1616,7 @@ fn admin_schemas() -> Map<String, Value> {
             vec![
                 ("name", json!({"type": "string", "minLength": 1, "maxLength": 100, "description": "The name customers see."})),
                 ("phone", string("E.164, e.g. `+4915112345678`; must not already be a business.")),
-                ("vertical", enum_of("Default OTHER; any case.", &crate::admin::VERTICALS)),
+                ("vertical", enum_of("Default OTHER; any case.", crate::admin::VERTICALS)),
             ],
         ),
     );

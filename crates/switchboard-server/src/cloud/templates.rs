@@ -16,7 +16,8 @@ use crate::state::SharedState;
 const MAX_TEMPLATES_UNVERIFIED: usize = 250;
 const MAX_TEMPLATES_VERIFIED: usize = 6_000;
 
-fn view(t: &Template) -> TemplateView<'_> {
+/// A stored template as the domain's Graph rendering takes it.
+pub fn view(t: &Template) -> TemplateView<'_> {
     TemplateView {
         id: &t.template_id,
         name: &t.name,
