@@ -39,10 +39,10 @@ use crate::cloud::messages::API_DEVICE;
 use crate::state::{SharedState, lock};
 
 /// Inbox entries and queued events taken per pass.
-const WINDOW: usize = 256;
+const WINDOW: usize = 1024;
 const EVENT_WINDOW: usize = 64;
 /// Conversations sent to at once, per endpoint.
-const CONCURRENCY: usize = 32;
+const CONCURRENCY: usize = 128;
 const LEASE_MS: i64 = 30_000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Retries continue at least this long before an event is given up.
