@@ -16,32 +16,30 @@ pub struct Authed {
     pub device_id: String,
 }
 
-/// The token from `Authorization: Bearer …`.
-pub fn bearer(parts: &Parts) -> Option<&str> {
+/// The token of an `Authorization` header whose scheme is one of `schemes`.
+fn authorization<'a>(parts: &'a Parts, schemes: &[&str]) -> Option<&'a str> {
     let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
+    schemes
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s))
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// The token from `Authorization: Bearer …`.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    authorization(parts, &["bearer"])
 }
 
 /// The token from `Authorization: Bearer …` or `Authorization: OAuth …` (Graph
 /// clients use both).
 pub fn bearer_or_oauth(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    authorization(parts, &["bearer", "oauth"])
 }
 
 /// Resolves a token to its device, or `401`.

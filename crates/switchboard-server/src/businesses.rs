@@ -38,6 +38,14 @@ impl Directory {
             .cloned()
     }
 
+    /// Whether `user_id` is a business (no copy of its name, for the fan-out).
+    pub fn is_business(&self, user_id: &str) -> bool {
+        self.by_user
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(user_id)
+    }
+
     /// Records a business's current name and badge.
     pub fn set(&self, b: &Business) {
         self.by_user

@@ -58,7 +58,7 @@ pub fn start(
             for d in batch {
                 if let InboxEntry::Message(m) = &d.item.entry
                     && m.sender != d.user_id
-                    && dir.get(&d.user_id).is_some()
+                    && dir.is_business(&d.user_id)
                 {
                     inbound.inbound(&d.user_id, &m.sender, m.ts);
                 }

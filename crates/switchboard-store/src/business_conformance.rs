@@ -61,17 +61,7 @@ where
     C: FnOnce(Arc<dyn BusinessStore>) -> CFut,
     CFut: Future<Output = ()>,
 {
-    let runtime = if threads > 1 {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    }
-    .expect("a test runtime starts");
+    let runtime = crate::conformance::test_runtime(threads);
     runtime.block_on(async move {
         let test_store = factory().await;
         case(test_store.store.clone()).await;

@@ -133,16 +133,10 @@ pub struct Ctx {
     pub sink: Arc<RecordingSink>,
 }
 
-/// Runs one case on a fresh store in its own runtime (`threads` > 1: multi-threaded),
-/// then closes the store. Used by [`store_conformance_tests!`](crate::store_conformance_tests).
-pub fn run<F, FFut, C, CFut>(factory: F, case: C, threads: usize)
-where
-    F: FnOnce(Arc<dyn CommitSink>) -> FFut,
-    FFut: Future<Output = TestStore>,
-    C: FnOnce(Ctx) -> CFut,
-    CFut: Future<Output = ()>,
-{
-    let runtime = if threads > 1 {
+/// The runtime one case runs in: multi-threaded when `threads` > 1. Shared by this
+/// suite and the business suite.
+pub(crate) fn test_runtime(threads: usize) -> tokio::runtime::Runtime {
+    if threads > 1 {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .enable_all()
@@ -152,7 +146,19 @@ where
             .enable_all()
             .build()
     }
-    .expect("a test runtime starts");
+    .expect("a test runtime starts")
+}
+
+/// Runs one case on a fresh store in its own runtime (`threads` > 1: multi-threaded),
+/// then closes the store. Used by [`store_conformance_tests!`](crate::store_conformance_tests).
+pub fn run<F, FFut, C, CFut>(factory: F, case: C, threads: usize)
+where
+    F: FnOnce(Arc<dyn CommitSink>) -> FFut,
+    FFut: Future<Output = TestStore>,
+    C: FnOnce(Ctx) -> CFut,
+    CFut: Future<Output = ()>,
+{
+    let runtime = test_runtime(threads);
     runtime.block_on(async move {
         let sink = RecordingSink::new();
         let test_store = factory(sink.clone()).await;

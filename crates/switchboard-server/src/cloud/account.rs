@@ -86,14 +86,19 @@ async fn number_json(
         Some(f) => f.iter().map(String::as_str).collect(),
         None => DEFAULT.to_vec(),
     };
+    Ok(pick_fields(&full, &wanted))
+}
+
+/// Graph `fields=` semantics: the requested fields of `full` that exist, plus `id`.
+fn pick_fields(full: &Value, wanted: &[&str]) -> Value {
     let mut out = serde_json::Map::new();
-    out.insert("id".into(), json!(b.phone_number_id));
+    out.insert("id".into(), full["id"].clone());
     for f in wanted {
-        if let Some(v) = full.get(f) {
-            out.insert(f.to_owned(), v.clone());
+        if let Some(v) = full.get(*f) {
+            out.insert((*f).to_owned(), v.clone());
         }
     }
-    Ok(Value::Object(out))
+    Value::Object(out)
 }
 
 pub async fn get_number(
@@ -187,16 +192,10 @@ pub async fn get_account(
     });
     let out = match req.fields() {
         None => full,
-        Some(fields) => {
-            let mut m = serde_json::Map::new();
-            m.insert("id".into(), json!(b.waba_id));
-            for f in fields {
-                if let Some(v) = full.get(&f) {
-                    m.insert(f, v.clone());
-                }
-            }
-            Value::Object(m)
-        }
+        Some(fields) => pick_fields(
+            &full,
+            &fields.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
     };
     ok_json(out)
 }

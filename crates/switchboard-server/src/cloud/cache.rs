@@ -45,6 +45,13 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         map.insert(key, (now, value));
     }
 
+    /// Changes a live entry in place (keeping its age); nothing if there is none.
+    pub fn update(&self, key: &K, f: impl FnOnce(&mut V)) {
+        if let Some((_, v)) = lock(&self.map).get_mut(key) {
+            f(v);
+        }
+    }
+
     pub fn remove(&self, key: &K) {
         lock(&self.map).remove(key);
     }

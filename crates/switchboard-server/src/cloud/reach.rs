@@ -5,13 +5,11 @@
 //! is exact (sends increment it); across nodes each node's copy lags by at most the
 //! cache age, so a cluster may overshoot a tier by what it sends in that time.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use switchboard_business::policy::{self, Quality, Tier};
 use switchboard_store::{Business, StoreError};
 
-use crate::state::{SharedState, lock};
+use super::cache::TtlCache;
+use crate::state::SharedState;
 
 const FRESH_MS: i64 = 5_000;
 const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -57,9 +55,16 @@ pub fn assess(
     }
 }
 
-#[derive(Default)]
 pub struct ReachCache {
-    inner: Mutex<HashMap<String, (i64, Standing)>>,
+    inner: TtlCache<String, Standing>,
+}
+
+impl Default for ReachCache {
+    fn default() -> Self {
+        ReachCache {
+            inner: TtlCache::new(FRESH_MS, 1_000_000),
+        }
+    }
 }
 
 impl ReachCache {
@@ -69,10 +74,8 @@ impl ReachCache {
         b: &Business,
         now: i64,
     ) -> Result<Standing, StoreError> {
-        if let Some((at, s)) = lock(&self.inner).get(&b.waba_id)
-            && now - at < FRESH_MS
-        {
-            return Ok(*s);
+        if let Some(s) = self.inner.get(&b.waba_id, now) {
+            return Ok(s);
         }
         let reached_24h = state
             .business
@@ -87,20 +90,20 @@ impl ReachCache {
             .feedback_since(&b.waba_id, now - WEEK_MS)
             .await?;
         let s = assess(b, reached_24h, reached_7d, blocks, reports);
-        lock(&self.inner).insert(b.waba_id.clone(), (now, s));
+        self.inner.put(b.waba_id.clone(), s, now);
         Ok(s)
     }
 
     /// A new customer was reached outside a window.
     pub fn counted(&self, waba_id: &str, _customer: &str) {
-        if let Some((_, s)) = lock(&self.inner).get_mut(waba_id) {
+        self.inner.update(&waba_id.to_owned(), |s| {
             s.reached_24h += 1;
             s.reached_7d += 1;
-        }
+        });
     }
 
     /// Drops the cached standing (verification or feedback changed).
     pub fn forget(&self, waba_id: &str) {
-        lock(&self.inner).remove(waba_id);
+        self.inner.remove(&waba_id.to_owned());
     }
 }
