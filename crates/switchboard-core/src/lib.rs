@@ -6,6 +6,7 @@
 //! (checked by `tests/tidy.rs` in the server crate).
 
 pub mod body;
+pub mod civil;
 pub mod error;
 pub mod ids;
 pub mod limits;

@@ -1085,17 +1085,7 @@ fn fmt_time(ms: i64) -> String {
 
 /// `YYYY-MM-DD HH:MM` (UTC) of a Unix-millisecond time.
 fn fmt_date(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = switchboard_core::civil::civil_from_days(ms.div_euclid(86_400_000));
     format!("{y:04}-{m:02}-{d:02} {}", &fmt_time(ms)[..5])
 }
 
