@@ -238,6 +238,39 @@ impl Client {
         Ok(req.bearer_auth(token))
     }
 
+    /// Any JSON call of the API, answered as JSON (`Null` for an empty body): for
+    /// calls without a typed method yet (the business app's `/v1/biz/…`).
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        let mut req = self.request(method, path, true)?;
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = check(req.send().await?).await?;
+        let bytes = resp.bytes().await?;
+        if bytes.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    /// A `GET` answered with bytes (a QR code image, a CSV export) and its
+    /// content type.
+    pub async fn bytes(&self, path: &str) -> Result<(Vec<u8>, String)> {
+        let resp = check(self.request(Method::GET, path, true)?.send().await?).await?;
+        let ctype = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        Ok((resp.bytes().await?.to_vec(), ctype))
+    }
+
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,

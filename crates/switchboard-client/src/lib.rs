@@ -25,6 +25,7 @@ pub use backoff::Backoff;
 pub use cursor::Cursor;
 pub use error::{Error, Result};
 pub use http::{BlockState, BusinessProfile, Client, MarketingState, MediaDownload, ReportOutcome};
+pub use reqwest::Method;
 pub use session::{Session, SessionConfig, Target, parse_server_frame};
 pub use switchboard_proto as proto;
 pub use switchboard_proto::{ClientFrame, ServerFrame};

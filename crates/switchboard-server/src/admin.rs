@@ -227,9 +227,31 @@ async fn create_business(
     State(state): State<SharedState>,
     JsonBody(req): JsonBody<CreateBusiness>,
 ) -> ApiResult<(StatusCode, ApiJson<Value>)> {
-    let name = text("name", &req.name, 1, 100)?;
     let user_id = switchboard_core::phone::user_id_from_phone(&req.phone)?;
-    let vertical = match req.vertical.as_deref().map(str::trim) {
+    state.store.ensure_user(&user_id, state.now()).await?;
+    let business = new_business(&state, &user_id, &req.name, req.vertical.as_deref()).await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(json!({
+            "waba_id": business.waba_id,
+            "phone_number_id": business.phone_number_id,
+            "user_id": business.user_id,
+        })),
+    ))
+}
+
+/// Makes the (registered) user `user_id` a business: fresh ids, unverified, the
+/// default throughput, its display name set to the business name. Shared by the
+/// admin API and the business app (a user turning their account into a business).
+pub async fn new_business(
+    state: &SharedState,
+    user_id: &str,
+    name: &str,
+    vertical: Option<&str>,
+) -> ApiResult<Business> {
+    let name = text("name", name, 1, 100)?;
+    let user_id = user_id.to_owned();
+    let vertical = match vertical.map(str::trim) {
         None | Some("") => "OTHER".to_owned(),
         Some(v) => {
             let upper = v.to_ascii_uppercase();
@@ -255,7 +277,6 @@ async fn create_business(
         return Err(already());
     }
     let now = state.now();
-    state.store.ensure_user(&user_id, now).await?;
     // Ids are random; a collision (or a concurrent create of the same phone) shows as
     // a conflict, told apart by looking the phone up again.
     let mut attempts = 0;
@@ -295,14 +316,7 @@ async fn create_business(
     // pick it up on their next directory refresh).
     state.directory.set(&business);
     tracing::info!(waba_id = %business.waba_id, user_id = %user_id, "business created");
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(json!({
-            "waba_id": business.waba_id,
-            "phone_number_id": business.phone_number_id,
-            "user_id": business.user_id,
-        })),
-    ))
+    Ok(business)
 }
 
 /// The admin's view of a business: everything but its secrets (the webhook's verify

@@ -69,7 +69,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(_) | StoreError::NotMember(_) => StatusCode::NOT_FOUND,
             StoreError::UnknownUser(_) => StatusCode::NOT_FOUND,
             StoreError::GroupFull(_) | StoreError::Conflict(_) => StatusCode::CONFLICT,
-            StoreError::InvalidSeq { .. } | StoreError::InvalidReply(_) => StatusCode::BAD_REQUEST,
+            StoreError::InvalidSeq { .. }
+            | StoreError::InvalidReply(_)
+            | StoreError::InvalidInput(_) => StatusCode::BAD_REQUEST,
             StoreError::Closed => StatusCode::SERVICE_UNAVAILABLE,
             StoreError::Format(_) | StoreError::Backend(_) => return ApiError::internal(&e),
         };
@@ -77,6 +79,20 @@ impl From<StoreError> for ApiError {
         if let StoreError::NotMember(_) = e {
             return ApiError::not_found("chat not found");
         }
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<switchboard_app::AppError> for ApiError {
+    fn from(e: switchboard_app::AppError) -> Self {
+        use switchboard_app::AppError as E;
+        let status = match &e {
+            E::Invalid { .. } => StatusCode::BAD_REQUEST,
+            E::NotFound(_) => StatusCode::NOT_FOUND,
+            E::Forbidden(_) => StatusCode::FORBIDDEN,
+            E::Conflict { .. } => StatusCode::CONFLICT,
+            E::Limit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        };
         ApiError::new(status, e.code(), e.to_string())
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod app;
 pub mod auth;
 pub mod businesses;
 pub mod chats;
@@ -74,6 +75,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(admin::router())
         .merge(openapi::router())
         .merge(businesses::router())
+        .merge(app::router())
         .route("/v1/ws", get(ws::upgrade))
         // Graph-style business API paths (`/v21.0/{id}/messages`) and the v1 404.
         .fallback(cloud::fallback)
@@ -164,6 +166,7 @@ pub async fn run_with_clock(
         business,
         directory,
         webhooks: webhooks::Webhooks::new(),
+        app_workers: app::worker::AppWorkers::new(),
         reach: cloud::reach::ReachCache::default(),
         caches: cloud::cache::Caches::default(),
         inbound,
@@ -172,6 +175,7 @@ pub async fn run_with_clock(
         clock,
     });
     let webhook_task = webhooks::spawn(state.clone());
+    let app_task = app::worker::spawn(state.clone());
     let directory_task = businesses::spawn_refresh(state.clone());
     tracing::info!(addr = %listener.local_addr()?, "serving");
     // Frames are small and latency matters: Nagle's algorithm would hold an ack
@@ -200,6 +204,7 @@ pub async fn run_with_clock(
         tracing::warn!("some connections did not close within 10 s");
     }
     webhook_task.abort();
+    app_task.abort();
     directory_task.abort();
     store.close().await?;
     fanout_task.abort();

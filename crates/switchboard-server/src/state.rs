@@ -32,6 +32,8 @@ pub struct AppState {
     pub directory: Arc<crate::businesses::Directory>,
     /// The webhook dispatcher's wake-ups and HTTP client.
     pub webhooks: crate::webhooks::Webhooks,
+    /// The business app's workers (greeting/away, inbox state, stats, schedules).
+    pub app_workers: crate::app::worker::AppWorkers,
     /// Businesses' quality, tier and reach, cached briefly.
     pub reach: crate::cloud::reach::ReachCache,
     /// Hot-path lookups of the business API, cached briefly.

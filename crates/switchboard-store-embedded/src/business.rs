@@ -674,7 +674,7 @@ fn api_meta_key(waba_id: &str, client_id: &str) -> Vec<u8> {
 
 impl EmbeddedStore {
     /// A read of the business tables on the read pool.
-    async fn sql_read<T: Send + 'static>(
+    pub(crate) async fn sql_read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
@@ -682,7 +682,7 @@ impl EmbeddedStore {
     }
 
     /// A write of the business tables on the writer thread, answered once durable.
-    async fn sql_write<T: Send + 'static>(
+    pub(crate) async fn sql_write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {

@@ -17,6 +17,7 @@
 mod business;
 mod codec;
 mod data;
+mod records;
 mod sql;
 mod writer;
 

@@ -58,6 +58,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX members_user ON members(user_id);",
     // 2: the business tables (`BusinessStore`).
     crate::business::MIGRATION,
+    // 3: the business app's records (`RecordStore`).
+    crate::records::MIGRATION,
 ];
 
 pub fn backend(e: rusqlite::Error) -> StoreError {

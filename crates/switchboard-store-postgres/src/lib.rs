@@ -20,6 +20,7 @@
 //! which statements would cross Citus shards are in `SCHEMA.md`.
 
 mod business;
+mod records;
 mod schema;
 mod writer;
 

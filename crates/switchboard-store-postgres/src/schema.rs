@@ -284,6 +284,17 @@ pub const MIGRATIONS: &[&str] = &[
         holder text NOT NULL,
         expires_at bigint NOT NULL
     );",
+    // 4: the business app's records (`RecordStore`). Byte-order keys (`COLLATE "C"`)
+    // so that prefix ranges and ordering match the embedded store.
+    "CREATE TABLE app_records (
+        tenant text NOT NULL,
+        kind text NOT NULL,
+        key text COLLATE \"C\" NOT NULL,
+        value text NOT NULL,
+        version bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, kind, key)
+    );",
 ];
 
 /// Applies every migration this database lacks, under the advisory lock.

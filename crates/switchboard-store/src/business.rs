@@ -196,7 +196,7 @@ pub struct OutboxEvent {
 }
 
 #[async_trait]
-pub trait BusinessStore: Send + Sync + 'static {
+pub trait BusinessStore: crate::RecordStore {
     // --- businesses and tokens ---
     /// Fails with `Conflict` if the phone number (user) already is a business or an
     /// id is taken.

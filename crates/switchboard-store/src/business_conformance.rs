@@ -108,6 +108,10 @@ macro_rules! business_conformance_tests {
             outbox_events: 1,
             outbox_concurrent_pushes: 4,
             leases: 1,
+            records_versions: 1,
+            records_batches_are_atomic: 1,
+            records_prefix_listing: 1,
+            records_concurrent_writers: 4,
         );
     };
 }
@@ -1007,5 +1011,237 @@ pub mod cases {
                 .await
                 .expect("renew")
         );
+    }
+
+    // --- business app records -------------------------------------------------------
+
+    pub async fn records_versions(s: S) {
+        use crate::Expect;
+        assert!(s.record("101", "label", "a").await.expect("get").is_none());
+        let v = s
+            .put_record("101", "label", "a", "{\"n\":1}".into(), Expect::Absent, 10)
+            .await
+            .expect("create");
+        assert_eq!(v, 1);
+        let again = s
+            .put_record("101", "label", "a", "{}".into(), Expect::Absent, 11)
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        let stale = s
+            .put_record("101", "label", "a", "{}".into(), Expect::Version(7), 11)
+            .await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+        let v2 = s
+            .put_record(
+                "101",
+                "label",
+                "a",
+                "{\"n\":2}".into(),
+                Expect::Version(1),
+                12,
+            )
+            .await
+            .expect("update");
+        assert_eq!(v2, 2);
+        let v3 = s
+            .put_record("101", "label", "a", "{\"n\":3}".into(), Expect::Any, 13)
+            .await
+            .expect("blind update");
+        assert_eq!(v3, 3);
+        let r = s
+            .record("101", "label", "a")
+            .await
+            .expect("get")
+            .expect("some");
+        assert_eq!(
+            (r.value.as_str(), r.version, r.updated_at),
+            ("{\"n\":3}", 3, 13)
+        );
+        // Tenants and kinds are separate spaces.
+        assert!(s.record("102", "label", "a").await.expect("get").is_none());
+        assert!(s.record("101", "order", "a").await.expect("get").is_none());
+        let wrong = s
+            .delete_record("101", "label", "a", Expect::Version(2), 14)
+            .await;
+        assert!(matches!(wrong, Err(StoreError::Conflict(_))), "{wrong:?}");
+        assert!(
+            s.delete_record("101", "label", "a", Expect::Version(3), 14)
+                .await
+                .expect("delete")
+        );
+        assert!(
+            !s.delete_record("101", "label", "a", Expect::Any, 15)
+                .await
+                .expect("gone")
+        );
+        let missing = s
+            .delete_record("101", "label", "a", Expect::Version(3), 16)
+            .await;
+        assert!(
+            matches!(missing, Err(StoreError::Conflict(_))),
+            "{missing:?}"
+        );
+        // Recreated records start again at version 1.
+        let v = s
+            .put_record("101", "label", "a", "{}".into(), Expect::Absent, 17)
+            .await
+            .expect("recreate");
+        assert_eq!(v, 1);
+        let big = s
+            .put_record(
+                "101",
+                "label",
+                "b",
+                "x".repeat(crate::MAX_RECORD_VALUE + 1),
+                Expect::Any,
+                18,
+            )
+            .await;
+        assert!(matches!(big, Err(StoreError::InvalidInput(_))), "{big:?}");
+    }
+
+    pub async fn records_batches_are_atomic(s: S) {
+        use crate::{Expect, RecordWrite};
+        s.put_record("101", "conv", "c1", "1".into(), Expect::Absent, 1)
+            .await
+            .expect("seed");
+        // The second write's expectation fails: the first must not be applied.
+        let res = s
+            .apply_records(
+                &[
+                    RecordWrite::put("101", "conv", "c2", "2".into(), Expect::Absent),
+                    RecordWrite::put("101", "conv", "c1", "x".into(), Expect::Version(9)),
+                ],
+                2,
+            )
+            .await;
+        assert!(matches!(res, Err(StoreError::Conflict(_))), "{res:?}");
+        assert!(s.record("101", "conv", "c2").await.expect("get").is_none());
+        assert_eq!(
+            s.record("101", "conv", "c1")
+                .await
+                .expect("get")
+                .expect("c1")
+                .value,
+            "1"
+        );
+        // A batch across tenants (an index record beside its document) applies whole.
+        let v = s
+            .apply_records(
+                &[
+                    RecordWrite::put("101", "conv", "c2", "2".into(), Expect::Absent),
+                    RecordWrite::put(
+                        crate::GLOBAL_TENANT,
+                        "idx",
+                        "k",
+                        "101".into(),
+                        Expect::Absent,
+                    ),
+                    RecordWrite::delete("101", "conv", "c1", Expect::Version(1)),
+                ],
+                3,
+            )
+            .await
+            .expect("batch");
+        assert_eq!(v, vec![1, 1, 0]);
+        assert!(s.record("101", "conv", "c1").await.expect("get").is_none());
+        assert!(
+            s.record(crate::GLOBAL_TENANT, "idx", "k")
+                .await
+                .expect("get")
+                .is_some()
+        );
+        let twice = s
+            .apply_records(
+                &[
+                    RecordWrite::put("101", "conv", "c3", "a".into(), Expect::Any),
+                    RecordWrite::put("101", "conv", "c3", "b".into(), Expect::Any),
+                ],
+                4,
+            )
+            .await;
+        assert!(
+            matches!(twice, Err(StoreError::InvalidInput(_))),
+            "{twice:?}"
+        );
+    }
+
+    pub async fn records_prefix_listing(s: S) {
+        use crate::Expect;
+        for key in ["a/1", "a/2", "a/3", "ab", "b/1", "a", "é/1", "é/2", "ê"] {
+            s.put_record("101", "k", key, format!("\"{key}\""), Expect::Any, 1)
+                .await
+                .expect("put");
+        }
+        s.put_record("102", "k", "a/9", "0".into(), Expect::Any, 1)
+            .await
+            .expect("other tenant");
+        let keys = |v: Vec<crate::Record>| v.into_iter().map(|r| r.key).collect::<Vec<_>>();
+        let all = s.records("101", "k", "", None, 100).await.expect("all");
+        assert_eq!(
+            keys(all),
+            vec!["a", "a/1", "a/2", "a/3", "ab", "b/1", "é/1", "é/2", "ê"]
+        );
+        let a = s.records("101", "k", "a/", None, 100).await.expect("a/");
+        assert_eq!(keys(a), vec!["a/1", "a/2", "a/3"]);
+        let page = s
+            .records("101", "k", "a/", Some("a/1"), 1)
+            .await
+            .expect("page");
+        assert_eq!(keys(page), vec!["a/2"]);
+        let e = s.records("101", "k", "é/", None, 100).await.expect("é/");
+        assert_eq!(keys(e), vec!["é/1", "é/2"]);
+        assert_eq!(s.count_records("101", "k", "a/").await.expect("count"), 3);
+        assert_eq!(s.count_records("101", "k", "").await.expect("count"), 9);
+        assert_eq!(s.count_records("101", "k", "zz").await.expect("count"), 0);
+        assert_eq!(s.count_records("102", "k", "").await.expect("count"), 1);
+    }
+
+    pub async fn records_concurrent_writers(s: S) {
+        use crate::Expect;
+        s.put_record("101", "ctr", "n", "0".into(), Expect::Absent, 1)
+            .await
+            .expect("seed");
+        // 8 writers each add 5 with read-modify-write under `Expect::Version`:
+        // conflicts retry, none is lost.
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let s = s.clone();
+            tasks.spawn(async move {
+                let mut done = 0;
+                while done < 5 {
+                    let r = s
+                        .record("101", "ctr", "n")
+                        .await
+                        .expect("get")
+                        .expect("some");
+                    let n: u64 = r.value.parse().expect("number");
+                    match s
+                        .put_record(
+                            "101",
+                            "ctr",
+                            "n",
+                            (n + 1).to_string(),
+                            Expect::Version(r.version),
+                            2,
+                        )
+                        .await
+                    {
+                        Ok(_) => done += 1,
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.expect("task");
+        }
+        let r = s
+            .record("101", "ctr", "n")
+            .await
+            .expect("get")
+            .expect("some");
+        assert_eq!((r.value.as_str(), r.version), ("40", 41));
     }
 }

@@ -20,6 +20,9 @@ pub enum StoreError {
     InvalidReply(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request itself is not storable (a key or value over its size limit).
+    #[error("{0}")]
+    InvalidInput(String),
     /// The data on disk is not what this version expects (format version, corruption).
     #[error("storage format: {0}")]
     Format(String),
@@ -47,6 +50,7 @@ impl StoreError {
             StoreError::InvalidSeq { .. } => "invalid_seq",
             StoreError::InvalidReply(_) => "invalid_reply",
             StoreError::Conflict(_) => "conflict",
+            StoreError::InvalidInput(_) => "invalid_input",
             StoreError::Format(_) | StoreError::Backend(_) => "internal",
             StoreError::Closed => "unavailable",
         }

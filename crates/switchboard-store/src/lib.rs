@@ -17,6 +17,7 @@
 
 mod business;
 mod error;
+mod records;
 mod types;
 
 #[cfg(feature = "conformance")]
@@ -26,6 +27,7 @@ pub mod conformance;
 
 pub use business::*;
 pub use error::{StoreError, StoreResult};
+pub use records::*;
 pub use types::*;
 
 use async_trait::async_trait;

@@ -936,6 +936,11 @@ impl Out {
     }
 }
 
+/// The logged-in client of the config file at `path` (for `switchboard biz`).
+pub(crate) fn authed_client(path: &Path) -> anyhow::Result<Client> {
+    authed(&load(path)?)
+}
+
 fn authed(cfg: &Config) -> anyhow::Result<Client> {
     let (Some(server), Some(token)) = (&cfg.server, &cfg.token) else {
         bail!(
@@ -977,7 +982,7 @@ fn hint(e: SdkError, server: &str) -> anyhow::Error {
     }
 }
 
-fn default_config_path() -> anyhow::Result<PathBuf> {
+pub(crate) fn default_config_path() -> anyhow::Result<PathBuf> {
     let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context(
         "cannot find the config file: $HOME is not set\nhint: set SWITCHBOARD_CLI_CONFIG or pass --config FILE",
     )?;

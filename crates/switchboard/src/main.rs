@@ -1,6 +1,7 @@
 //! `switchboard`: one binary for the server, its admin tasks, a terminal chat client
 //! and the load generator.
 
+mod biz;
 mod chat;
 
 /// The writer thread and the connection tasks allocate many small, short-lived
@@ -30,6 +31,8 @@ enum Command {
     Admin(switchboard_server::cli::AdminArgs),
     /// Chat from the terminal (a protocol v1 client).
     Chat(chat::ChatArgs),
+    /// The business app from the terminal (for a business's team).
+    Biz(biz::BizArgs),
     /// The load generator.
     Bench(switchboard_bench::BenchArgs),
 }
@@ -54,6 +57,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => switchboard_server::cli::serve(args).await,
             Command::Admin(args) => switchboard_server::cli::admin(args).await,
             Command::Chat(args) => chat::run(args).await,
+            Command::Biz(args) => biz::run(args).await,
             Command::Bench(args) => switchboard_bench::run(args).await,
         }
     });

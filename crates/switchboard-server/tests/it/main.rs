@@ -3,6 +3,12 @@
 
 mod accounts;
 mod admin;
+mod app_account;
+mod app_automation;
+mod app_broadcasts;
+mod app_catalog;
+mod app_inbox;
+mod appkit;
 mod biz;
 mod chats;
 mod cloud;
