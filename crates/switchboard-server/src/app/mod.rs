@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod inbox;
 pub mod links;
 pub mod orders;
+pub mod profile;
 pub mod replies;
 pub mod stats;
 pub mod verification;
@@ -57,6 +58,7 @@ pub fn router() -> Router<SharedState> {
         .merge(inbox::router())
         .merge(links::router())
         .merge(orders::router())
+        .merge(profile::router())
         .merge(replies::router())
         .merge(stats::router())
         .merge(verification::router())
