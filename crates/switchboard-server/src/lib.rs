@@ -67,7 +67,15 @@ pub enum ServerError {
 
 /// The whole HTTP surface; every feature contributes its own router.
 pub fn app(state: SharedState) -> Router {
-    Router::new()
+    // Cookies are `Secure` when the server is reached over HTTPS (its public URL).
+    let web = switchboard_web::WebConfig {
+        secure_cookies: state
+            .config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+    };
+    let api = Router::new()
         .merge(accounts::router())
         .merge(chats::router())
         .merge(ops::router())
@@ -81,7 +89,9 @@ pub fn app(state: SharedState) -> Router {
         .fallback(cloud::fallback)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // The web app calls the API above in process, as a client (`switchboard-web`).
+    switchboard_web::router(api.clone(), web).merge(api)
 }
 
 /// Serves until `shutdown` completes, then drains and closes the store.

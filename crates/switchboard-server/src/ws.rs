@@ -61,7 +61,11 @@ pub async fn upgrade(
     parts: Parts,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let token = auth::bearer(&parts).or(q.access_token.as_deref());
+    // The web app's pages connect with their session cookie (same origin only).
+    let cookie = switchboard_web::websocket_token(&parts.headers);
+    let token = auth::bearer(&parts)
+        .or(q.access_token.as_deref())
+        .or(cookie.as_deref());
     let authed = match auth::authenticate(&state, token).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),

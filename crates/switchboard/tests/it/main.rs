@@ -6,3 +6,4 @@ mod crash;
 mod pywa;
 mod support;
 mod webhook_crash;
+mod web;

@@ -1,0 +1,242 @@
+//! The consumer chat: the chat list with unread counts and last messages, starting a
+//! chat by phone number, and one conversation (history rendered here; live messages,
+//! ticks, typing and sending by the page's script over the WebSocket).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Peer, Signed, body_text, clock, encode, html, phone, signed_in};
+use crate::WebState;
+use crate::error::WebError;
+use crate::i18n::{Lang, Tr};
+use crate::session;
+
+/// Messages a conversation page shows (the newest).
+const PAGE: usize = 100;
+
+pub struct ChatRow {
+    pub chat_id: String,
+    pub title: String,
+    pub verified: bool,
+    pub preview: String,
+    pub unread: u64,
+}
+
+#[derive(Template)]
+#[template(path = "chats.html")]
+struct ChatsPage {
+    t: Tr,
+    csrf: String,
+    signed_in: bool,
+    error: Option<String>,
+    chats: Vec<ChatRow>,
+}
+
+/// Who a chat is with, as its title: a group's name, a business's name (with its
+/// badge), or the other person's phone number.
+async fn title_of(
+    web: &WebState,
+    s: &Signed,
+    chat: &Value,
+) -> Result<(String, bool, bool), WebError> {
+    if chat["kind"] == "group" {
+        return Ok((
+            chat["name"].as_str().unwrap_or("Group").to_owned(),
+            false,
+            false,
+        ));
+    }
+    let chat_id = chat["chat_id"].as_str().unwrap_or_default();
+    let other = chat_id
+        .strip_prefix('d')
+        .and_then(|r| r.split_once('-'))
+        .map(|(a, b)| if a == s.user_id { b } else { a })
+        .unwrap_or_default()
+        .to_owned();
+    let (status, b) = web
+        .api
+        .call(
+            &s.caller,
+            Method::GET,
+            &format!("/v1/businesses/{}", encode(&other)),
+            None,
+        )
+        .await?;
+    if status.is_success() {
+        return Ok((
+            b["name"].as_str().unwrap_or(&other).to_owned(),
+            b["verified"].as_bool().unwrap_or(false),
+            true,
+        ));
+    }
+    Ok((phone(&other), false, false))
+}
+
+pub async fn list(
+    State(web): State<WebState>,
+    headers: HeaderMap,
+    peer: Peer,
+) -> Result<Response, Response> {
+    let s = signed_in(&web, &headers, &peer, "/app").await?;
+    let t = Tr {
+        lang: Lang::of(&headers),
+    };
+    let page = async {
+        let chats = web
+            .api
+            .ok(&s.caller, Method::GET, "/v1/chats", None)
+            .await?;
+        let mut rows = Vec::new();
+        for c in chats["chats"].as_array().into_iter().flatten() {
+            let (title, verified, _) = title_of(&web, &s, c).await?;
+            rows.push(ChatRow {
+                chat_id: c["chat_id"].as_str().unwrap_or_default().to_owned(),
+                title,
+                verified,
+                preview: c["last_message"]
+                    .get("body")
+                    .map(|b| body_text(&t, b))
+                    .unwrap_or_default(),
+                unread: c["unread"].as_u64().unwrap_or(0),
+            });
+        }
+        let (csrf, cookie) = session::csrf(&headers, web.config.secure_cookies);
+        html(
+            &ChatsPage {
+                t,
+                csrf,
+                signed_in: true,
+                error: None,
+                chats: rows,
+            },
+            cookie,
+        )
+    };
+    page.await.map_err(IntoResponse::into_response)
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    csrf: String,
+    phone: String,
+}
+
+/// Starts (or finds) the direct chat with a phone number and opens it.
+pub async fn start(
+    State(web): State<WebState>,
+    headers: HeaderMap,
+    peer: Peer,
+    Form(f): Form<StartForm>,
+) -> Result<Response, Response> {
+    session::check_csrf(&headers, &f.csrf).map_err(IntoResponse::into_response)?;
+    let s = signed_in(&web, &headers, &peer, "/app").await?;
+    let (status, body) = web
+        .api
+        .call(
+            &s.caller,
+            Method::POST,
+            "/v1/chats",
+            Some(&json!({"kind": "direct", "with": f.phone.trim()})),
+        )
+        .await
+        .map_err(IntoResponse::into_response)?;
+    match body["chat_id"].as_str() {
+        Some(id) if status.is_success() => {
+            Ok(Redirect::to(&format!("/app/chats/{}", encode(id))).into_response())
+        }
+        _ => Err(crate::api::api_error(status, &body).into_response()),
+    }
+}
+
+pub struct MessageRow {
+    pub id: String,
+    pub seq: u64,
+    pub mine: bool,
+    pub text: String,
+    pub time: String,
+    pub reply: bool,
+}
+
+#[derive(Template)]
+#[template(path = "chat.html")]
+struct ChatPage {
+    t: Tr,
+    csrf: String,
+    signed_in: bool,
+    chat_id: String,
+    me: String,
+    title: String,
+    verified: bool,
+    business: bool,
+    messages: Vec<MessageRow>,
+}
+
+pub async fn show(
+    State(web): State<WebState>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(chat_id): Path<String>,
+) -> Result<Response, Response> {
+    let back = format!("/app/chats/{}", encode(&chat_id));
+    let s = signed_in(&web, &headers, &peer, &back).await?;
+    let t = Tr {
+        lang: Lang::of(&headers),
+    };
+    let page = async {
+        let chat = web
+            .api
+            .ok(
+                &s.caller,
+                Method::GET,
+                &format!("/v1/chats/{}", encode(&chat_id)),
+                None,
+            )
+            .await?;
+        let (title, verified, business) = title_of(&web, &s, &chat).await?;
+        let history = web
+            .api
+            .ok(
+                &s.caller,
+                Method::GET,
+                &format!("/v1/chats/{}/messages?limit={PAGE}", encode(&chat_id)),
+                None,
+            )
+            .await?;
+        // The API answers newest first; the page reads top to bottom.
+        let mut messages: Vec<MessageRow> = history["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| MessageRow {
+                id: m["id"].as_str().unwrap_or_default().to_owned(),
+                seq: m["seq"].as_u64().unwrap_or(0),
+                mine: m["from"].as_str() == Some(s.user_id.as_str()),
+                text: body_text(&t, &m["body"]),
+                time: clock(m["ts"].as_i64().unwrap_or(0)),
+                reply: m.get("reply_to").is_some_and(|r| !r.is_null()),
+            })
+            .collect();
+        messages.sort_by_key(|m| m.seq);
+        let (csrf, cookie) = session::csrf(&headers, web.config.secure_cookies);
+        html(
+            &ChatPage {
+                t,
+                csrf,
+                signed_in: true,
+                chat_id: chat_id.clone(),
+                me: s.user_id.clone(),
+                title,
+                verified,
+                business,
+                messages,
+            },
+            cookie,
+        )
+    };
+    page.await.map_err(IntoResponse::into_response)
+}

@@ -1,0 +1,196 @@
+// The live part of a conversation page: one WebSocket (protocol v1 section 3,
+// authenticated by the session cookie), new messages, ticks, typing and sending.
+// The page works from its server-rendered history; this only adds what is live.
+const chat = document.getElementById("chat");
+if (chat) {
+  const chatId = chat.dataset.chatId;
+  const me = chat.dataset.me;
+  const list = document.getElementById("messages");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const status = document.getElementById("status");
+  const typing = document.getElementById("typing");
+  const L = chat.dataset;
+  const cursorKey = "sb_cursor:" + me;
+  let ws = null;
+  let synced = false;
+  let backoff = 500;
+  let lastTyping = 0;
+  let typingTimer = null;
+  const pending = new Map(); // client_id -> <li>
+  const marks = { delivered: 0, read: 0 }; // the other side's receipt watermarks
+
+  const localTime = (ms) =>
+    new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+  const maxSeq = () => {
+    let m = 0;
+    for (const li of list.querySelectorAll("li[data-seq]")) m = Math.max(m, +li.dataset.seq);
+    return m;
+  };
+
+  const bodyText = (b) => {
+    if (typeof b.text === "string") return b.text;
+    if (b.caption) return b.caption;
+    return L.lMessage;
+  };
+
+  const bubble = (m, mine) => {
+    const li = document.createElement("li");
+    li.className = "msg " + (mine ? "mine" : "theirs");
+    if (m.seq) li.dataset.seq = m.seq;
+    if (m.id) li.dataset.id = m.id;
+    const div = document.createElement("div");
+    div.className = "bubble";
+    const p = document.createElement("p");
+    p.className = "text";
+    p.textContent = bodyText(m.body || {});
+    const meta = document.createElement("p");
+    meta.className = "meta";
+    const time = document.createElement("time");
+    time.textContent = localTime(m.ts || Date.now());
+    meta.append(time);
+    if (mine) {
+      const t = document.createElement("span");
+      t.className = "ticks";
+      meta.append(" ", t);
+      setTicks(t, m.seq ? "sent" : "pending");
+    }
+    div.append(p, meta);
+    li.append(div);
+    document.getElementById("empty")?.remove();
+    list.append(li);
+    li.scrollIntoView({ block: "end" });
+    return li;
+  };
+
+  const setTicks = (el, state) => {
+    el.dataset.state = state;
+    el.textContent = state === "pending" ? "🕓" : state === "sent" ? "✓" : "✓✓";
+    el.setAttribute(
+      "aria-label",
+      state === "read" ? L.lRead : state === "delivered" ? L.lDelivered : L.lSent,
+    );
+  };
+
+  const refreshTicks = () => {
+    for (const li of list.querySelectorAll("li.mine[data-seq]")) {
+      const seq = +li.dataset.seq;
+      const t = li.querySelector(".ticks");
+      if (!t) continue;
+      setTicks(t, seq <= marks.read ? "read" : seq <= marks.delivered ? "delivered" : "sent");
+    }
+  };
+
+  const readUpTo = () => {
+    if (!synced || document.visibilityState !== "visible") return;
+    let top = 0;
+    for (const li of list.querySelectorAll("li.theirs[data-seq]")) top = Math.max(top, +li.dataset.seq);
+    if (top > 0) send({ type: "receipt", chat_id: chatId, up_to_seq: top, status: "read" });
+  };
+
+  const send = (frame) => {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  };
+
+  const onFrame = (f) => {
+    if (typeof f.inbox_seq === "number") {
+      const c = +(sessionStorage.getItem(cursorKey) || 0);
+      if (f.inbox_seq > c) sessionStorage.setItem(cursorKey, String(f.inbox_seq));
+    }
+    switch (f.type) {
+      case "synced":
+        synced = true;
+        status.textContent = "";
+        refreshTicks();
+        readUpTo();
+        break;
+      case "ack": {
+        const li = pending.get(f.client_id);
+        if (li) {
+          pending.delete(f.client_id);
+          li.dataset.seq = f.seq;
+          li.dataset.id = f.id;
+          refreshTicks();
+        }
+        break;
+      }
+      case "message":
+        if (f.chat_id !== chatId) break;
+        if (list.querySelector(`li[data-id="${CSS.escape(f.id)}"]`)) break;
+        if (f.seq <= maxSeq() && f.from !== me) break;
+        bubble(f, f.from === me);
+        refreshTicks();
+        if (f.from !== me) {
+          typing.textContent = "";
+          readUpTo();
+        }
+        break;
+      case "receipt":
+        if (f.chat_id !== chatId || f.user_id === me) break;
+        if (f.status === "read") marks.read = Math.max(marks.read, f.up_to_seq);
+        marks.delivered = Math.max(marks.delivered, f.up_to_seq);
+        refreshTicks();
+        break;
+      case "typing":
+        if (f.chat_id !== chatId || f.user_id === me) break;
+        typing.textContent = L.lTyping;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => (typing.textContent = ""), 4000);
+        break;
+    }
+  };
+
+  const connect = () => {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}/v1/ws`);
+    ws.onopen = () => {
+      backoff = 500;
+      synced = false;
+      // From the start: the receipts in the stream give every tick its state.
+      send({ type: "sync", after: 0 });
+    };
+    ws.onmessage = (e) => {
+      try {
+        onFrame(JSON.parse(e.data));
+      } catch (err) {
+        console.warn("bad frame", err);
+      }
+    };
+    ws.onclose = () => {
+      synced = false;
+      status.textContent = L.lTyping ? status.textContent : "";
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 15000);
+    };
+  };
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const clientId = "web-" + crypto.randomUUID();
+    const li = bubble({ body: { text }, ts: Date.now() }, true);
+    pending.set(clientId, li);
+    send({ type: "send", client_id: clientId, chat_id: chatId, body: { text } });
+    input.value = "";
+    input.focus();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener("input", () => {
+    const now = Date.now();
+    if (now - lastTyping > 3000) {
+      lastTyping = now;
+      send({ type: "typing", chat_id: chatId });
+    }
+  });
+  document.addEventListener("visibilitychange", readUpTo);
+  for (const t of list.querySelectorAll("time[data-ts]")) t.textContent = localTime(+t.dataset.ts);
+  list.lastElementChild?.scrollIntoView({ block: "end" });
+  connect();
+}

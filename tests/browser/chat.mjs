@@ -1,0 +1,88 @@
+// Story: two people chat in the web app. Alice (English, desktop) starts a chat with
+// Bob's number and writes; Bob (German, phone-sized) sees it live, reads it and
+// replies; Alice sees Bob typing, the reply, and her message's read ticks.
+import { base, launch, person, signIn, shot, expect } from "./lib.mjs";
+
+const ALICE = "+4915700000101";
+const BOB = "+4915700000102";
+const browser = await launch();
+try {
+  const alice = await person(browser);
+  const bob = await person(browser, { locale: "de-DE", phone: true });
+
+  // Sign-in is required and keeps where you wanted to go.
+  await bob.page.goto(`${base}/app`);
+  expect(bob.page.url().includes("/app/login"), "a signed-out visit goes to the sign-in page");
+  await signIn(bob.page, BOB);
+  expect(
+    (await bob.page.locator("h1").textContent()).includes("Chats"),
+    "Bob lands on his chat list",
+  );
+  expect(
+    (await bob.page.getByRole("button", { name: "Abmelden" }).count()) === 1,
+    "Bob's browser speaks German",
+  );
+
+  await signIn(alice.page, ALICE);
+  await alice.page.getByLabel("Phone number of the person or business").fill(BOB);
+  await alice.page.getByRole("button", { name: "Start chat" }).click();
+  await alice.page.waitForURL(/\/app\/chats\//);
+  const chatUrl = alice.page.url();
+  await alice.page.getByText("No messages yet. Say hello!").waitFor();
+  await alice.page.locator("#status:empty").waitFor({ state: "attached" });
+
+  // Bob opens the chat from his list once Alice has written.
+  await alice.page.getByLabel("Type a message").fill("Hallo Bob! Kommst du heute?");
+  await alice.page.keyboard.press("Enter");
+  const mine = alice.page.locator("li.msg.mine").last();
+  await mine.locator('.ticks[data-state="sent"]').waitFor();
+
+  await bob.page.goto(`${base}/app`);
+  await bob.page.getByTestId("chat-link").first().click();
+  await bob.page.getByText("Hallo Bob! Kommst du heute?").waitFor();
+  expect(bob.page.url() === chatUrl.replace(/^.*\/app/, `${base}/app`), "Bob opened the same chat");
+
+  // Bob read it: Alice's ticks turn to read (live, over the WebSocket).
+  await mine.locator('.ticks[data-state="read"]').waitFor();
+
+  // Bob types (Alice sees it) and answers.
+  await bob.page.getByLabel("Nachricht schreiben").pressSequentially("Ja, ", { delay: 20 });
+  await alice.page.getByText("typing…").waitFor();
+  await bob.page.getByLabel("Nachricht schreiben").fill("Ja, bis gleich 👋");
+  await bob.page.getByRole("button", { name: "Senden" }).click();
+  await alice.page.getByText("Ja, bis gleich 👋").waitFor();
+  await shot(alice.page, "chat-alice");
+  await shot(bob.page, "chat-bob-phone");
+
+  // After a reload the history is rendered by the server, in order.
+  await alice.page.reload();
+  const texts = await alice.page.locator("li.msg .text").allTextContents();
+  expect(
+    JSON.stringify(texts) === JSON.stringify(["Hallo Bob! Kommst du heute?", "Ja, bis gleich 👋"]),
+    `history in order, got ${JSON.stringify(texts)}`,
+  );
+
+  // Keyboard only: the skip link is the first stop and leads to the content.
+  await alice.page.keyboard.press("Tab");
+  const focused = await alice.page.evaluate(() => document.activeElement?.className);
+  expect(focused === "skip", `the skip link takes the first Tab, got ${focused}`);
+
+  // Security headers on every page.
+  const resp = await alice.page.request.get(`${base}/app`);
+  const csp = resp.headers()["content-security-policy"] || "";
+  expect(csp.includes("script-src 'self'"), "a Content-Security-Policy without inline script");
+  const cookies = await alice.context.cookies();
+  const session = cookies.find((c) => c.name === "sb_session");
+  expect(session && session.httpOnly && session.sameSite === "Lax", "the session cookie is HttpOnly and SameSite");
+
+  // A form without the CSRF token is refused.
+  const forged = await alice.page.request.post(`${base}/app/new`, {
+    form: { phone: BOB, csrf: "0".repeat(32) },
+  });
+  expect(forged.status() === 403, `a forged form is refused, got ${forged.status()}`);
+
+  for (const p of [alice, bob]) expect(p.errors.length === 0, `no script errors: ${p.errors}`);
+  console.log("chat story: ok");
+} finally {
+  await browser.close();
+}
