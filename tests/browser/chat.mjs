@@ -54,13 +54,39 @@ try {
   await shot(alice.page, "chat-alice");
   await shot(bob.page, "chat-bob-phone");
 
+  // Alice sends a photo with a caption; Bob sees it inline and opens the viewer.
+  const png = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAABgAAAAYCAIAAABvFaqvAAAAH0lEQVR4nGM4UaFBFcQwatCoQaMGjRo0atCoQQNvEADJUyouEUFhnwAAAABJRU5ErkJggg==",
+    "base64",
+  );
+  await alice.page.getByLabel("Type a message").fill("Unsere Brezeln");
+  await alice.page.locator("#file").setInputFiles({ name: "brezel.png", mimeType: "image/png", buffer: png });
+  await alice.page.locator("li.msg.mine img").waitFor();
+  const photo = bob.page.locator("li.msg.theirs a.viewer img");
+  await photo.waitFor();
+  expect(
+    await photo.evaluate((img) => img.complete && img.naturalWidth > 0),
+    "Bob's browser loaded the thumbnail through the session",
+  );
+  await bob.page.getByText("Unsere Brezeln").waitFor();
+  await photo.click();
+  await bob.page.locator("dialog#viewer[open]").waitFor();
+  await shot(bob.page, "chat-bob-viewer");
+  await bob.page.keyboard.press("Escape");
+  await bob.page.locator("dialog#viewer[open]").waitFor({ state: "detached" });
+
   // After a reload the history is rendered by the server, in order.
   await alice.page.reload();
   const texts = await alice.page.locator("li.msg .text").allTextContents();
   expect(
-    JSON.stringify(texts) === JSON.stringify(["Hallo Bob! Kommst du heute?", "Ja, bis gleich 👋"]),
+    JSON.stringify(texts) ===
+      JSON.stringify(["Hallo Bob! Kommst du heute?", "Ja, bis gleich 👋", "Unsere Brezeln"]),
     `history in order, got ${JSON.stringify(texts)}`,
   );
+
+  const served = alice.page.locator("li.msg.mine a.viewer img");
+  await served.waitFor();
+  expect(await served.evaluate((img) => img.complete && img.naturalWidth > 0), "the history shows the photo");
 
   // Keyboard only: the skip link is the first stop and leads to the content.
   await alice.page.keyboard.press("Tab");

@@ -80,6 +80,37 @@ impl Api {
         Ok((status, value))
     }
 
+    /// A call whose answer is passed on as it is (status, headers, streamed body):
+    /// media downloads and uploads. `headers` are copied onto the request (e.g.
+    /// `Range`, `Content-Type`).
+    pub async fn forward(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        headers: &[(header::HeaderName, header::HeaderValue)],
+        body: Body,
+    ) -> Result<axum::response::Response, WebError> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = &caller.token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let mut req = req
+            .body(body)
+            .map_err(|e| WebError::Unexpected(format!("request: {e}")))?;
+        if let Some(peer) = caller.peer {
+            req.extensions_mut().insert(ConnectInfo(peer));
+        }
+        self.router
+            .clone()
+            .oneshot(req)
+            .await
+            .map_err(|e| WebError::Unexpected(format!("api: {e}")))
+    }
+
     /// A call that must succeed: an error status becomes [`WebError::Api`].
     pub async fn ok(
         &self,

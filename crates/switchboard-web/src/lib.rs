@@ -65,6 +65,12 @@ pub fn router(api: Router, config: WebConfig) -> Router {
         .route("/app", get(pages::chats::list))
         .route("/app/new", post(pages::chats::start))
         .route("/app/chats/{chat_id}", get(pages::chats::show))
+        .route("/app/media/{media_id}", get(pages::media::file))
+        .route(
+            "/app/media/{media_id}/thumbnail",
+            get(pages::media::thumbnail),
+        )
+        .route("/app/upload", post(pages::media::upload))
         .route("/static/{file}", get(assets::serve))
         .layer(middleware::from_fn(security_headers))
         .with_state(web)

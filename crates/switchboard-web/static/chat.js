@@ -42,9 +42,11 @@ if (chat) {
     if (m.id) li.dataset.id = m.id;
     const div = document.createElement("div");
     div.className = "bubble";
+    const body = m.body || {};
+    if (body.media_id) div.append(attachment(body));
     const p = document.createElement("p");
     p.className = "text";
-    p.textContent = bodyText(m.body || {});
+    p.textContent = body.media_id ? body.caption || "" : bodyText(body);
     const meta = document.createElement("p");
     meta.className = "meta";
     const time = document.createElement("time");
@@ -62,6 +64,26 @@ if (chat) {
     list.append(li);
     li.scrollIntoView({ block: "end" });
     return li;
+  };
+
+  // A live attachment: its thumbnail if it has one (photos, videos), else a link.
+  const attachment = (body) => {
+    const href = "/app/media/" + encodeURIComponent(body.media_id);
+    const a = document.createElement("a");
+    a.href = href;
+    const img = document.createElement("img");
+    img.alt = body.caption || L.lMessage;
+    img.loading = "lazy";
+    img.src = href + "/thumbnail";
+    img.onerror = () => {
+      img.remove();
+      a.className = "file";
+      a.download = body.filename || "";
+      a.textContent = "📄 " + (body.filename || L.lMessage);
+    };
+    a.className = "viewer";
+    a.append(img);
+    return a;
   };
 
   const setTicks = (el, state) => {
@@ -188,6 +210,40 @@ if (chat) {
       lastTyping = now;
       send({ type: "typing", chat_id: chatId });
     }
+  });
+  // Attach: upload through the web app (session cookie + CSRF header), then send.
+  const file = document.getElementById("file");
+  file?.addEventListener("change", async () => {
+    const f = file.files && file.files[0];
+    if (!f) return;
+    const resp = await fetch("/app/upload", {
+      method: "POST",
+      headers: { "X-CSRF-Token": chat.dataset.csrf, "Content-Type": f.type || "application/octet-stream" },
+      body: f,
+    });
+    file.value = "";
+    if (!resp.ok) {
+      status.textContent = (await resp.json().catch(() => ({})))?.error?.message || resp.statusText;
+      return;
+    }
+    const media = await resp.json();
+    const caption = input.value.trim();
+    const body = { media_id: media.media_id };
+    if (caption) body.caption = caption;
+    if (!/^(image|video|audio)\//.test(media.mime_type || "")) body.filename = f.name;
+    const clientId = "web-" + crypto.randomUUID();
+    pending.set(clientId, bubble({ body, ts: Date.now() }, true));
+    send({ type: "send", client_id: clientId, chat_id: chatId, body });
+    input.value = "";
+  });
+  // The photo viewer: a modal dialog (Escape closes it).
+  const viewer = document.getElementById("viewer");
+  list.addEventListener("click", (e) => {
+    const a = e.target.closest("a.viewer");
+    if (!a || !viewer) return;
+    e.preventDefault();
+    document.getElementById("viewer-img").src = a.href;
+    viewer.showModal();
   });
   document.addEventListener("visibilitychange", readUpTo);
   for (const t of list.querySelectorAll("time[data-ts]")) t.textContent = localTime(+t.dataset.ts);

@@ -153,7 +153,16 @@ pub async fn start(
     }
 }
 
+/// A photo, video, voice note or document of a message.
+pub struct MediaView {
+    pub id: String,
+    /// `image`, `video`, `audio` or `file`.
+    pub kind: &'static str,
+    pub filename: String,
+}
+
 pub struct MessageRow {
+    pub media: Option<MediaView>,
     pub id: String,
     pub seq: u64,
     pub mine: bool,
@@ -162,10 +171,32 @@ pub struct MessageRow {
     pub reply: bool,
 }
 
+/// The messages of a history answer, oldest first (the order of the page's rows).
+fn sorted(history: &Value) -> Vec<&Value> {
+    let mut v: Vec<&Value> = history["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    v.sort_by_key(|m| m["seq"].as_u64().unwrap_or(0));
+    v
+}
+
+/// How a page shows a file of this MIME type.
+fn media_kind(mime: &str) -> &'static str {
+    match mime.split('/').next().unwrap_or("") {
+        "image" => "image",
+        "video" => "video",
+        "audio" => "audio",
+        _ => "file",
+    }
+}
+
 #[derive(Template)]
 #[template(path = "chat.html")]
 struct ChatPage {
     t: Tr,
+    csrf_token: String,
     csrf: String,
     signed_in: bool,
     chat_id: String,
@@ -213,6 +244,7 @@ pub async fn show(
             .into_iter()
             .flatten()
             .map(|m| MessageRow {
+                media: None,
                 id: m["id"].as_str().unwrap_or_default().to_owned(),
                 seq: m["seq"].as_u64().unwrap_or(0),
                 mine: m["from"].as_str() == Some(s.user_id.as_str()),
@@ -222,10 +254,40 @@ pub async fn show(
             })
             .collect();
         messages.sort_by_key(|m| m.seq);
+        // What kind each attachment is (one look-up per attachment shown).
+        for (row, m) in messages.iter_mut().zip(sorted(&history)) {
+            let Some(id) = m["body"]["media_id"].as_str() else {
+                continue;
+            };
+            let (status, info) = web
+                .api
+                .call(
+                    &s.caller,
+                    Method::GET,
+                    &format!("/v1/media/{}/info", encode(id)),
+                    None,
+                )
+                .await?;
+            let mime = if status.is_success() {
+                info["mime_type"].as_str().unwrap_or("")
+            } else {
+                ""
+            };
+            row.media = Some(MediaView {
+                id: id.to_owned(),
+                kind: media_kind(mime),
+                filename: m["body"]["filename"]
+                    .as_str()
+                    .unwrap_or("attachment")
+                    .to_owned(),
+            });
+            row.text = m["body"]["caption"].as_str().unwrap_or("").to_owned();
+        }
         let (csrf, cookie) = session::csrf(&headers, web.config.secure_cookies);
         html(
             &ChatPage {
                 t,
+                csrf_token: csrf.clone(),
                 csrf,
                 signed_in: true,
                 chat_id: chat_id.clone(),

@@ -3,6 +3,7 @@
 
 pub mod chats;
 pub mod login;
+pub mod media;
 
 use std::net::SocketAddr;
 
