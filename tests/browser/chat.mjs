@@ -1,14 +1,14 @@
 // Story: two people chat in the web app. Alice (English, desktop) starts a chat with
 // Bob's number and writes; Bob (German, phone-sized) sees it live, reads it and
 // replies; Alice sees Bob typing, the reply, and her message's read ticks.
-import { base, launch, person, signIn, shot, expect } from "./lib.mjs";
+import { base, launch, person, signIn, shot, expect, failed } from "./lib.mjs";
 
 const ALICE = "+4915700000101";
 const BOB = "+4915700000102";
 const browser = await launch();
+const alice = await person(browser);
+const bob = await person(browser, { locale: "de-DE", phone: true });
 try {
-  const alice = await person(browser);
-  const bob = await person(browser, { locale: "de-DE", phone: true });
 
   // Sign-in is required and keeps where you wanted to go.
   await bob.page.goto(`${base}/app`);
@@ -109,6 +109,9 @@ try {
 
   for (const p of [alice, bob]) expect(p.errors.length === 0, `no script errors: ${p.errors}`);
   console.log("chat story: ok");
+} catch (e) {
+  await failed({ alice, bob });
+  throw e;
 } finally {
   await browser.close();
 }

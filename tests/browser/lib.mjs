@@ -52,3 +52,15 @@ export async function shot(page, name) {
 export function expect(cond, what) {
   if (!cond) throw new Error(`expected: ${what}`);
 }
+
+/** On failure: a screenshot and the URL of every person's page, for the report. */
+export async function failed(people) {
+  for (const [name, p] of Object.entries(people)) {
+    try {
+      console.error(`${name} was at ${p.page.url()}; errors: ${JSON.stringify(p.errors)}`);
+      await shot(p.page, `FAILED-${name}`);
+    } catch (e) {
+      console.error(`no screenshot of ${name}: ${e}`);
+    }
+  }
+}

@@ -12,6 +12,7 @@ pub mod error;
 pub mod role;
 pub mod text;
 
+pub mod automation;
 pub mod broadcast;
 pub mod catalog;
 pub mod hours;
@@ -23,6 +24,7 @@ pub mod orders;
 pub mod replies;
 pub mod stats;
 pub mod team;
+pub mod verification;
 
 pub use error::{AppError, AppResult};
 pub use role::Role;

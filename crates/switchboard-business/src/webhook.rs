@@ -264,10 +264,81 @@ fn map_body(
             json!({ "type": "list_reply", "list_reply": reply }),
         );
     }
+    if let Some(o) = body.get("order").filter(|o| o.is_object()) {
+        return simple("order", order_payload(o));
+    }
     if body.get("ciphertext").is_some() {
         return unsup("end-to-end encrypted messages cannot be read by the business API");
     }
     unsup("this message type is not supported by the business API")
+}
+
+/// A customer's order (placed in the business app, stored as an `order` body) in
+/// the Cloud API's shape: `{catalog_id, text?, product_items: [{product_retailer_id,
+/// quantity, item_price, currency}]}`. The retailer id is the product's SKU when it
+/// has one, else its id; `item_price` is the unit price as a decimal number.
+fn order_payload(o: &Value) -> Value {
+    let items: Vec<Value> = o
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let retailer_id = item
+                .get("sku")
+                .and_then(Value::as_str)
+                .or_else(|| item.get("product_id").and_then(Value::as_str))
+                .unwrap_or_default();
+            let price = item.get("unit_price").unwrap_or(&Value::Null);
+            json!({
+                "product_retailer_id": retailer_id,
+                "quantity": item.get("quantity").and_then(Value::as_u64).unwrap_or(0),
+                "item_price": decimal_price(price),
+                "currency": price.get("currency").and_then(Value::as_str).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let mut p = Map::new();
+    p.insert(
+        "catalog_id".into(),
+        json!(
+            o.get("catalog_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        ),
+    );
+    if let Some(t) = o.get("text").and_then(Value::as_str) {
+        p.insert("text".into(), json!(t));
+    }
+    p.insert("product_items".into(), json!(items));
+    Value::Object(p)
+}
+
+/// `{amount_minor, minor_digits}` as a JSON number: 250 with 2 digits is `2.5`. The
+/// decimal text is exact; the number is the closest double, which prints back as
+/// that same decimal (amounts have far fewer than 15 significant digits).
+fn decimal_price(price: &Value) -> Value {
+    let amount = price
+        .get("amount_minor")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let digits = price
+        .get("minor_digits")
+        .and_then(Value::as_u64)
+        .unwrap_or(2)
+        .min(4) as u32;
+    if digits == 0 {
+        return json!(amount);
+    }
+    let unit = 10i64.pow(digits);
+    let text = format!(
+        "{}{}.{:0width$}",
+        if amount < 0 { "-" } else { "" },
+        (amount / unit).unsigned_abs(),
+        (amount % unit).unsigned_abs(),
+        width = digits as usize
+    );
+    text.parse::<f64>().map_or(Value::Null, |f| json!(f))
 }
 
 /// A message status.
@@ -525,6 +596,23 @@ mod tests {
                 None,
                 false,
                 json!({"type": "reaction", "reaction": {"message_id": ids::wamid(target), "emoji": "👍"}}),
+            ),
+            (
+                json!({"order": {"order_id": "o1", "catalog_id": "123", "item_count": 3, "text": "at 8",
+                    "total": {"amount_minor": 500, "currency": "EUR", "minor_digits": 2},
+                    "items": [
+                        {"product_id": "p1", "name": "Pretzel", "sku": "BR-1", "quantity": 2,
+                         "unit_price": {"amount_minor": 250, "currency": "EUR", "minor_digits": 2, "display": "€2.50"}},
+                        {"product_id": "p2", "name": "Tea", "sku": null, "quantity": 1,
+                         "unit_price": {"amount_minor": 1305, "currency": "KWD", "minor_digits": 3}},
+                        {"product_id": "p3", "name": "Mochi", "quantity": 4,
+                         "unit_price": {"amount_minor": 300, "currency": "JPY", "minor_digits": 0}}]}}),
+                None,
+                false,
+                json!({"type": "order", "order": {"catalog_id": "123", "text": "at 8", "product_items": [
+                    {"product_retailer_id": "BR-1", "quantity": 2, "item_price": 2.5, "currency": "EUR"},
+                    {"product_retailer_id": "p2", "quantity": 1, "item_price": 1.305, "currency": "KWD"},
+                    {"product_retailer_id": "p3", "quantity": 4, "item_price": 300, "currency": "JPY"}]}}),
             ),
             (
                 json!({"button_reply": {"id": "stop", "title": "Stop"}}),

@@ -77,6 +77,27 @@ pub enum Body {
     Interactive {
         interactive: Value,
     },
+    /// Business only (business app): a product of the catalog, as a snapshot taken
+    /// when it was sent (`id`, `name`, `description`, `price`, `image_media_id`?,
+    /// `available`, `text`?), so the message stays readable when the product changes.
+    Product {
+        product: Value,
+    },
+    /// Business only (business app): the catalog or one collection, with snapshots
+    /// of its first products and their `count`.
+    Catalog {
+        catalog: Value,
+    },
+    /// Server-built, from the customer: an order placed through the orders endpoint
+    /// (`order_id`, `items`, `item_count`, `total`, `text`?). Never sent raw.
+    Order {
+        order: Value,
+    },
+    /// Business only (business app): a step of an order (`order_id`, `status`,
+    /// `note`?, `item_count`, `total`).
+    OrderStatus {
+        order_status: Value,
+    },
 }
 
 /// A point on the map, optionally named.
@@ -142,6 +163,10 @@ struct AnyBody {
     // Known, so that the refusal can say why; never read.
     template: Option<IgnoredAny>,
     interactive: Option<IgnoredAny>,
+    product: Option<IgnoredAny>,
+    catalog: Option<IgnoredAny>,
+    order: Option<IgnoredAny>,
+    order_status: Option<IgnoredAny>,
 }
 
 const KINDS: &str = "{\"text\"}, {\"media_id\", \"caption\"?, \"filename\"?, \"voice\"?}, \
@@ -172,6 +197,10 @@ impl Body {
             list_reply,
             template,
             interactive,
+            product,
+            catalog,
+            order,
+            order_status,
         } = any;
         if template.is_some() {
             return Err(CoreError::InvalidBody(
@@ -181,6 +210,16 @@ impl Body {
         if interactive.is_some() {
             return Err(CoreError::InvalidBody(
                 "an \"interactive\" body cannot be sent from a customer's device: only businesses send templates and interactive messages (through the Cloud API); answer one with \"button_reply\" or \"list_reply\"".into(),
+            ));
+        }
+        if product.is_some() || catalog.is_some() || order_status.is_some() {
+            return Err(CoreError::InvalidBody(
+                "\"product\", \"catalog\" and \"order_status\" bodies cannot be sent from a customer's device: the business app sends them".into(),
+            ));
+        }
+        if order.is_some() {
+            return Err(CoreError::InvalidBody(
+                "an \"order\" body cannot be sent raw: place an order with POST /v1/businesses/{user_id}/orders, which prices it and adds it to the chat".into(),
             ));
         }
         let kinds = [
@@ -237,14 +276,34 @@ impl Body {
     pub fn from_stored(json: &str) -> Result<Body, CoreError> {
         serde_json::from_str(json).map_err(|_| {
             CoreError::InvalidBody(format!(
-                "not a known body; expected {KINDS}, {{\"template\"}} or {{\"interactive\"}}"
+                "not a known body; expected {KINDS}, {{\"template\"}}, {{\"interactive\"}}, {{\"product\"}}, {{\"catalog\"}}, {{\"order\"}} or {{\"order_status\"}}"
             ))
         })
     }
 
-    /// Whether only a business may send this body (through the Cloud API).
+    /// Whether only a business may send this body (through the Cloud API or the
+    /// business app). An `order` is not: it comes from the customer (built by the
+    /// server), though a client cannot send it raw either (see [`Body::parse`]).
     pub fn is_business_only(&self) -> bool {
-        matches!(self, Body::Template { .. } | Body::Interactive { .. })
+        matches!(
+            self,
+            Body::Template { .. }
+                | Body::Interactive { .. }
+                | Body::Product { .. }
+                | Body::Catalog { .. }
+                | Body::OrderStatus { .. }
+        )
+    }
+
+    /// Whether the server builds this body itself (never accepted from a client).
+    pub fn is_server_built(&self) -> bool {
+        matches!(
+            self,
+            Body::Product { .. }
+                | Body::Catalog { .. }
+                | Body::Order { .. }
+                | Body::OrderStatus { .. }
+        )
     }
 
     fn check(&self) -> Result<(), CoreError> {
@@ -383,7 +442,12 @@ impl Body {
             }
             // Never accepted from consumers (`parse` refuses them before this); the
             // business side checks them against the Cloud API's rules.
-            Body::Template { .. } | Body::Interactive { .. } => {}
+            Body::Template { .. }
+            | Body::Interactive { .. }
+            | Body::Product { .. }
+            | Body::Catalog { .. }
+            | Body::Order { .. }
+            | Body::OrderStatus { .. } => {}
         }
         Ok(())
     }
@@ -444,8 +508,96 @@ impl Body {
             Body::ListReply { list_reply } => one_line(&format!("[chose] {}", list_reply.title)),
             Body::Template { template } => one_line(&template_preview(template)),
             Body::Interactive { interactive } => one_line(&interactive_preview(interactive)),
+            Body::Product { product } => one_line(&product_preview(product)),
+            Body::Catalog { catalog } => one_line(&catalog_preview(catalog)),
+            Body::Order { order } => one_line(&order_preview(order)),
+            Body::OrderStatus { order_status } => one_line(&order_status_preview(order_status)),
         }
     }
+}
+
+fn commerce_str<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A price of a commerce message: its `display` text, else the raw minor units.
+fn money_preview(v: &Value, pointer: &str) -> String {
+    let display = commerce_str(v, &format!("{pointer}/display"));
+    if !display.is_empty() {
+        return display.to_owned();
+    }
+    let amount = v
+        .pointer(&format!("{pointer}/amount_minor"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    format!(
+        "{amount} minor units {}",
+        commerce_str(v, &format!("{pointer}/currency"))
+    )
+}
+
+fn with_text(preview: String, v: &Value, field: &str) -> String {
+    match commerce_str(v, &format!("/{field}")) {
+        "" => preview,
+        t => format!("{preview} · {t}"),
+    }
+}
+
+fn product_preview(p: &Value) -> String {
+    let unavailable = if p.get("available").and_then(Value::as_bool) == Some(false) {
+        " (unavailable)"
+    } else {
+        ""
+    };
+    with_text(
+        format!(
+            "🛍 {} — {}{unavailable}",
+            commerce_str(p, "/name"),
+            money_preview(p, "/price")
+        ),
+        p,
+        "text",
+    )
+}
+
+fn catalog_preview(c: &Value) -> String {
+    let count = c.get("count").and_then(Value::as_u64).unwrap_or(0);
+    let what = match commerce_str(c, "/collection/name") {
+        "" => format!("{} catalog", commerce_str(c, "/business_name")),
+        name => name.to_owned(),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    with_text(
+        format!("📖 {} · {count} product{plural}", what.trim()),
+        c,
+        "text",
+    )
+}
+
+fn order_preview(o: &Value) -> String {
+    let count = o.get("item_count").and_then(Value::as_u64).unwrap_or(0);
+    let plural = if count == 1 { "" } else { "s" };
+    with_text(
+        format!(
+            "🛒 Order: {count} item{plural}, {}",
+            money_preview(o, "/total")
+        ),
+        o,
+        "text",
+    )
+}
+
+fn order_status_preview(s: &Value) -> String {
+    with_text(
+        format!(
+            "📦 Order {} is {} ({})",
+            commerce_str(s, "/order_id"),
+            commerce_str(s, "/status"),
+            money_preview(s, "/total")
+        ),
+        s,
+        "note",
+    )
 }
 
 fn non_empty(field: &'static str, value: &str) -> Result<(), CoreError> {
@@ -1118,5 +1270,49 @@ mod tests {
             let body = Body::from_stored(json).expect(json);
             assert_eq!(body.preview(), expect, "{json}");
         }
+    }
+
+    const PRODUCT: &str = r#"{"product":{"id":"p1","name":"Pretzel","description":"","price":{"amount_minor":120,"currency":"EUR","display":"€1.20"},"available":true,"text":"Fresh!"}}"#;
+    const CATALOG: &str = r#"{"catalog":{"business_name":"Bruno's","count":2,"products":[],"collection":{"id":"c1","name":"Breakfast"}}}"#;
+    const ORDER: &str = r#"{"order":{"order_id":"o1","items":[],"item_count":3,"total":{"amount_minor":490,"currency":"EUR","display":"€4.90"},"text":"no sugar"}}"#;
+    const ORDER_STATUS: &str = r#"{"order_status":{"order_id":"o1","status":"ready","item_count":1,"total":{"amount_minor":5,"currency":"JPY"}}}"#;
+
+    #[test]
+    fn commerce_bodies() {
+        for json in [PRODUCT, CATALOG, ORDER_STATUS] {
+            check_err(json, "invalid_body", "the business app sends them");
+        }
+        check_err(
+            ORDER,
+            "invalid_body",
+            "POST /v1/businesses/{user_id}/orders",
+        );
+        check_err(
+            r#"{"text":"hi","order":{}}"#,
+            "invalid_body",
+            "cannot be sent raw",
+        );
+        for (json, business_only, preview) in [
+            (PRODUCT, true, "🛍 Pretzel — €1.20 · Fresh!"),
+            (CATALOG, true, "📖 Breakfast · 2 products"),
+            (ORDER, false, "🛒 Order: 3 items, €4.90 · no sugar"),
+            (
+                ORDER_STATUS,
+                true,
+                "📦 Order o1 is ready (5 minor units JPY)",
+            ),
+        ] {
+            let body = Body::from_stored(json).expect(json);
+            assert!(body.is_server_built(), "{json}");
+            assert_eq!(body.is_business_only(), business_only, "{json}");
+            assert_eq!(body.preview(), preview, "{json}");
+            let back: Value = serde_json::from_str(&body.to_json()).expect("json");
+            assert_eq!(back, serde_json::from_str::<Value>(json).expect("json"));
+        }
+        assert!(
+            !Body::from_stored(r#"{"text":"hi"}"#)
+                .expect("text")
+                .is_server_built()
+        );
     }
 }

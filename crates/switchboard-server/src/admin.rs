@@ -19,6 +19,9 @@
 //! | `GET …/{waba_id}/invoices/{YYYY-MM}?format=json\|csv` | a monthly invoice |
 //! | `GET /admin/v1/templates?status=PENDING` | the review queue |
 //! | `POST /admin/v1/templates/{id}/review` | the template after the transition |
+//! | `GET /admin/v1/verifications?status=pending` | verification applications, oldest first |
+//! | `GET /admin/v1/names?status=held` | business names held as look-alikes, oldest first |
+//! | `POST …/{waba_id}/name-review` | the business after the decision |
 
 #[path = "invoice.rs"]
 pub mod invoice;
@@ -43,6 +46,7 @@ use self::invoice::{Invoice, Month, UsageLine};
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::state::SharedState;
+use switchboard_app::verification as app_ver;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -89,6 +93,12 @@ pub fn router() -> Router<SharedState> {
             get(invoice_of_month),
         )
         .route("/admin/v1/templates", get(template_queue))
+        .route("/admin/v1/verifications", get(verification_queue))
+        .route("/admin/v1/names", get(name_queue))
+        .route(
+            "/admin/v1/businesses/{waba_id}/name-review",
+            post(review_name),
+        )
         .route(
             "/admin/v1/templates/{template_id}/review",
             post(review_template),
@@ -276,6 +286,14 @@ pub async fn new_business(
     if state.business.business_by_user(&user_id).await?.is_some() {
         return Err(already());
     }
+    // A name imitating a verified business's is held for review; meanwhile the
+    // business shows its phone number.
+    let similar = crate::app::verification::imitated(state, &name, None).await?;
+    let shown_name = if similar.is_some() {
+        switchboard_core::phone::phone_of(&user_id)
+    } else {
+        name.clone()
+    };
     let now = state.now();
     // Ids are random; a collision (or a concurrent create of the same phone) shows as
     // a conflict, told apart by looking the phone up again.
@@ -286,7 +304,7 @@ pub async fn new_business(
             waba_id: numeric_id(rand::rng().random()),
             phone_number_id: numeric_id(rand::rng().random()),
             user_id: user_id.clone(),
-            name: name.clone(),
+            name: shown_name.clone(),
             vertical: vertical.clone(),
             verification: "unverified".to_owned(),
             verification_reason: None,
@@ -308,6 +326,9 @@ pub async fn new_business(
             Err(e) => return Err(e.into()),
         }
     };
+    if similar.is_some() {
+        crate::app::verification::hold_name(state, &business.waba_id, &name, similar).await?;
+    }
     state
         .store
         .set_display_name(&user_id, Some(&business.name))
@@ -498,6 +519,13 @@ async fn set_verification(
         ));
     }
     let mut business = load_business(&state, &waba_id).await?;
+    crate::app::verification::follow_decision(
+        &state,
+        &business.waba_id,
+        status == "verified",
+        reason.clone(),
+    )
+    .await?;
     business.verification = status;
     business.verification_reason = reason;
     state.business.update_business(&business).await?;
@@ -755,6 +783,158 @@ async fn review_template(
     let updated = crate::cloud::templates::set_status(&state, template, &status, reason).await?;
     tracing::info!(template_id = %updated.template_id, status = %updated.status, "template reviewed");
     Ok(ApiJson(template_admin_json(&updated)))
+}
+
+// --- verification applications and held names ---
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppQueueQuery {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+fn queue_limit(limit: Option<usize>) -> ApiResult<usize> {
+    let limit = limit.unwrap_or(QUEUE_DEFAULT);
+    if !(1..=QUEUE_MAX).contains(&limit) {
+        return Err(invalid(format!(
+            "limit must be 1 to {QUEUE_MAX} (got {limit})"
+        )));
+    }
+    Ok(limit)
+}
+
+/// The current record of `kind` of every business, with the business.
+async fn current_records<T: DeserializeOwned>(
+    state: &SharedState,
+    kind: &str,
+) -> ApiResult<Vec<(Business, T)>> {
+    let mut out = Vec::new();
+    for b in state.business.businesses().await? {
+        if let Some((r, _)) =
+            crate::app::load::<T>(state, &b.waba_id, kind, app_ver::CURRENT).await?
+        {
+            out.push((b, r));
+        }
+    }
+    Ok(out)
+}
+
+/// Verification applications with a status (default pending), oldest first.
+async fn verification_queue(
+    _admin: Admin,
+    State(state): State<SharedState>,
+    UrlQuery(q): UrlQuery<AppQueueQuery>,
+) -> ApiResult<ApiJson<Value>> {
+    let status = app_ver::Status::parse(q.status.as_deref().unwrap_or("pending"))?;
+    let limit = queue_limit(q.limit)?;
+    let mut found: Vec<(Business, app_ver::Application)> =
+        current_records::<app_ver::Application>(&state, app_ver::kind::APPLICATION)
+            .await?
+            .into_iter()
+            .filter(|(_, a)| a.status == status)
+            .collect();
+    found.sort_by(|a, b| (a.1.submitted_at, &a.0.waba_id).cmp(&(b.1.submitted_at, &b.0.waba_id)));
+    let has_more = found.len() > limit;
+    found.truncate(limit);
+    let data: Vec<Value> = found
+        .iter()
+        .map(|(b, a)| {
+            json!({
+                "waba_id": b.waba_id,
+                "name": b.name,
+                "phone": switchboard_core::phone::phone_of(&b.user_id),
+                "verification": b.verification,
+                "application": crate::app::verification::application_json(a),
+            })
+        })
+        .collect();
+    Ok(ApiJson(json!({"data": data, "has_more": has_more})))
+}
+
+/// Name reviews with a status (default held), oldest first.
+async fn name_queue(
+    _admin: Admin,
+    State(state): State<SharedState>,
+    UrlQuery(q): UrlQuery<AppQueueQuery>,
+) -> ApiResult<ApiJson<Value>> {
+    let status = app_ver::NameStatus::parse(q.status.as_deref().unwrap_or("held"))?;
+    let limit = queue_limit(q.limit)?;
+    let mut found: Vec<(Business, app_ver::NameReview)> =
+        current_records::<app_ver::NameReview>(&state, app_ver::kind::NAME_REVIEW)
+            .await?
+            .into_iter()
+            .filter(|(_, r)| r.status == status)
+            .collect();
+    found.sort_by(|a, b| (a.1.requested_at, &a.0.waba_id).cmp(&(b.1.requested_at, &b.0.waba_id)));
+    let has_more = found.len() > limit;
+    found.truncate(limit);
+    let data: Vec<Value> = found
+        .iter()
+        .map(|(b, r)| {
+            json!({
+                "waba_id": b.waba_id,
+                "name": b.name,
+                "phone": switchboard_core::phone::phone_of(&b.user_id),
+                "verification": b.verification,
+                "review": crate::app::verification::review_json(r),
+            })
+        })
+        .collect();
+    Ok(ApiJson(json!({"data": data, "has_more": has_more})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameDecision {
+    decision: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Approves a held name (the business takes it at once) or rejects it (the
+/// business keeps its current name and sees the reason).
+async fn review_name(
+    _admin: Admin,
+    State(state): State<SharedState>,
+    UrlPath(waba_id): UrlPath<String>,
+    JsonBody(req): JsonBody<NameDecision>,
+) -> ApiResult<ApiJson<Value>> {
+    let decision = app_ver::Decision::parse(&req.decision)?;
+    let reason = reason(req.reason)?;
+    let mut business = load_business(&state, &waba_id).await?;
+    let Some((review, version)) = crate::app::load::<app_ver::NameReview>(
+        &state,
+        &business.waba_id,
+        app_ver::kind::NAME_REVIEW,
+        app_ver::CURRENT,
+    )
+    .await?
+    else {
+        return Err(ApiError::not_found(format!(
+            "business {} has no name review; see GET /admin/v1/names",
+            shown(&waba_id)
+        )));
+    };
+    let decided = review.decide(decision, reason, state.now())?;
+    crate::app::save(
+        &state,
+        &business.waba_id,
+        app_ver::kind::NAME_REVIEW,
+        app_ver::CURRENT,
+        &decided,
+        switchboard_store::Expect::Version(version),
+    )
+    .await?;
+    if decision == app_ver::Decision::Approve {
+        crate::app::verification::apply_name(&state, &mut business, &decided.requested).await?;
+    }
+    tracing::info!(waba_id = %business.waba_id, status = ?decided.status, "business name reviewed");
+    let mut v = business_json(&state, &business).await?;
+    v["name_review"] = crate::app::verification::review_json(&decided);
+    Ok(ApiJson(v))
 }
 
 // --- usage and invoices ---

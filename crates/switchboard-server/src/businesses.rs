@@ -1,6 +1,7 @@
 //! Businesses as consumers see them (protocol v1 section 5 and our extensions in
 //! `docs/protocol.md`): a business's public profile, and a customer's own choices
-//! about it — block, stop marketing, report. Also the [`Directory`] that marks
+//! about it — block, stop marketing, report — and its catalog and the customer's
+//! orders (the logic is in `app::catalog` and `app::orders`). Also the [`Directory`] that marks
 //! messages from businesses with `from_business` wherever messages are rendered.
 
 use std::collections::HashMap;
@@ -9,12 +10,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_proto::frames::FromBusiness;
 use switchboard_store::{Business, BusinessStore, CustomerFlags, FeedbackKind};
 
+use crate::admin::JsonBody;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::state::SharedState;
@@ -101,6 +104,11 @@ pub fn router() -> Router<SharedState> {
         )
         .route("/v1/businesses/{user_id}/marketing", put(marketing))
         .route("/v1/businesses/{user_id}/report", post(report))
+        .route("/v1/businesses/{user_id}/catalog", get(catalog))
+        .route(
+            "/v1/businesses/{user_id}/orders",
+            get(my_orders).post(place_order),
+        )
 }
 
 async fn business_of(state: &SharedState, user_id: &str) -> ApiResult<Business> {
@@ -118,9 +126,15 @@ async fn business_of(state: &SharedState, user_id: &str) -> ApiResult<Business> 
 async fn show(
     State(state): State<SharedState>,
     auth: Authed,
+    headers: HeaderMap,
     Path(user_id): Path<String>,
 ) -> ApiResult<ApiJson<Value>> {
     let b = business_of(&state, &user_id).await?;
+    let has_catalog = state
+        .business
+        .count_records(&b.waba_id, switchboard_app::catalog::KIND_PRODUCT, "")
+        .await?
+        > 0;
     let flags = state
         .business
         .customer_flags(&b.waba_id, &auth.user_id)
@@ -137,7 +151,7 @@ async fn show(
         .get("websites")
         .cloned()
         .unwrap_or_else(|| json!([]));
-    Ok(ApiJson(json!({
+    let mut answer = json!({
         "user_id": b.user_id,
         "name": b.name,
         "verified": b.verification == "verified",
@@ -150,6 +164,77 @@ async fn show(
         "websites": websites,
         "blocked": flags.blocked,
         "marketing_opt_out": flags.marketing_opt_out,
+    });
+    if has_catalog {
+        answer["catalog_url"] = json!(format!(
+            "{}/v1/businesses/{}/catalog",
+            crate::cloud::public_base(&state, &headers),
+            b.user_id
+        ));
+    }
+    Ok(ApiJson(answer))
+}
+
+/// The business's catalog as customers see it (protocol v1 section 5), extended
+/// with `collections` and each product's `sku`, `image_media_ids` and `image_url`.
+async fn catalog(
+    State(state): State<SharedState>,
+    _auth: Authed,
+    Path(user_id): Path<String>,
+) -> ApiResult<ApiJson<Value>> {
+    let b = business_of(&state, &user_id).await?;
+    let mut products = crate::app::catalog::products(&state, &b.waba_id).await?;
+    products.sort_by(|x, y| x.created_at.cmp(&y.created_at).then(x.id.cmp(&y.id)));
+    let collections = crate::app::catalog::collections(&state, &b.waba_id).await?;
+    // The images are the business's uploads, which a customer may not fetch by id:
+    // each product carries a signed URL of its first image (as `GET /v1/media/{id}/link`).
+    let exp = state.now() / 1000 + crate::media::LINK_TTL_SECS;
+    let with_image_url = |p: &switchboard_app::catalog::Product| {
+        let mut v = p.customer_json();
+        if let Some(id) = p.image_media_ids.first() {
+            let sig = state.media.signer.sign(id, "file", exp);
+            v["image_url"] = json!(format!("/v1/media/{id}?exp={exp}&sig={sig}"));
+        }
+        v
+    };
+    Ok(ApiJson(json!({
+        "products": products.iter().map(with_image_url).collect::<Vec<_>>(),
+        "collections": collections
+            .iter()
+            .map(|c| json!({"id": c.id, "name": c.name, "product_ids": c.product_ids}))
+            .collect::<Vec<_>>(),
+    })))
+}
+
+/// A customer orders from the catalog: the server prices the order, stores it and
+/// puts an `order` message from the customer into their chat with the business.
+async fn place_order(
+    State(state): State<SharedState>,
+    auth: Authed,
+    Path(user_id): Path<String>,
+    JsonBody(req): JsonBody<switchboard_app::orders::OrderRequest>,
+) -> ApiResult<(StatusCode, ApiJson<Value>)> {
+    let b = business_of(&state, &user_id).await?;
+    if b.user_id == auth.user_id {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "a business cannot order from itself",
+        ));
+    }
+    let order = crate::app::orders::place(&state, &b, &auth, req).await?;
+    Ok((StatusCode::CREATED, ApiJson(order.json())))
+}
+
+/// The caller's own orders with the business, newest first.
+async fn my_orders(
+    State(state): State<SharedState>,
+    auth: Authed,
+    Path(user_id): Path<String>,
+) -> ApiResult<ApiJson<Value>> {
+    let b = business_of(&state, &user_id).await?;
+    let orders = crate::app::orders::customer_orders(&state, &b.waba_id, &auth.user_id).await?;
+    Ok(ApiJson(json!({
+        "orders": orders.iter().map(|o| o.json()).collect::<Vec<_>>(),
     })))
 }
 

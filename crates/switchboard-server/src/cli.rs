@@ -1,6 +1,7 @@
 //! The `serve` and `admin` subcommands of the `switchboard` binary: flags and
 //! environment parsed by clap, logging set up, signals wired to graceful shutdown.
-//! `admin business …` and `admin templates …` mirror the admin API (`admin.rs`)
+//! `admin business …`, `admin templates …`, `admin verifications …` and
+//! `admin names …` mirror the admin API (`admin.rs`)
 //! call for call over HTTP, with the admin token from `SWITCHBOARD_ADMIN_TOKEN`.
 
 use std::path::PathBuf;
@@ -88,6 +89,18 @@ pub enum AdminCommand {
     Templates {
         #[command(subcommand)]
         command: TemplatesCommand,
+    },
+    /// Verification applications (needs SWITCHBOARD_ADMIN_TOKEN); decide with
+    /// `business verify`.
+    Verifications {
+        #[command(subcommand)]
+        command: VerificationsCommand,
+    },
+    /// Business names held as look-alikes of verified ones (needs
+    /// SWITCHBOARD_ADMIN_TOKEN).
+    Names {
+        #[command(subcommand)]
+        command: NamesCommand,
     },
     /// Remove media uploads never sent in a chat for 24 h (the server also does this
     /// hourly); works on the data directory directly.
@@ -210,6 +223,36 @@ pub enum TemplatesCommand {
         /// APPROVED, REJECTED, PAUSED or DISABLED.
         #[arg(long)]
         status: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// `switchboard admin verifications …`.
+#[derive(Subcommand, Debug)]
+pub enum VerificationsCommand {
+    /// Applications with a status (pending, approved, rejected), oldest first.
+    List {
+        #[arg(long, default_value = "pending")]
+        status: String,
+    },
+}
+
+/// `switchboard admin names …`.
+#[derive(Subcommand, Debug)]
+pub enum NamesCommand {
+    /// Name reviews with a status (held, approved, rejected), oldest first.
+    List {
+        #[arg(long, default_value = "held")]
+        status: String,
+    },
+    /// Approve a held name (the business takes it) or reject it.
+    Review {
+        waba_id: String,
+        /// approve or reject.
+        #[arg(long)]
+        decision: String,
+        /// Why (shown to the business; at most 500 characters).
         #[arg(long)]
         reason: Option<String>,
     },
@@ -475,6 +518,50 @@ async fn templates_command(c: &AdminClient, command: TemplatesCommand) -> anyhow
     }
 }
 
+async fn verifications_command(
+    c: &AdminClient,
+    command: VerificationsCommand,
+) -> anyhow::Result<()> {
+    match command {
+        VerificationsCommand::List { status } => {
+            c.call(
+                reqwest::Method::GET,
+                &["admin", "v1", "verifications"],
+                &[("status", Some(&status))],
+                None,
+            )
+            .await
+        }
+    }
+}
+
+async fn names_command(c: &AdminClient, command: NamesCommand) -> anyhow::Result<()> {
+    match command {
+        NamesCommand::List { status } => {
+            c.call(
+                reqwest::Method::GET,
+                &["admin", "v1", "names"],
+                &[("status", Some(&status))],
+                None,
+            )
+            .await
+        }
+        NamesCommand::Review {
+            waba_id,
+            decision,
+            reason,
+        } => {
+            c.call(
+                reqwest::Method::POST,
+                &["admin", "v1", "businesses", &waba_id, "name-review"],
+                &[],
+                Some(serde_json::json!({"decision": decision, "reason": reason})),
+            )
+            .await
+        }
+    }
+}
+
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
@@ -580,6 +667,12 @@ pub async fn admin(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Templates { command } => {
             templates_command(&AdminClient::new(&args.server, args.admin_token)?, command).await
+        }
+        AdminCommand::Verifications { command } => {
+            verifications_command(&AdminClient::new(&args.server, args.admin_token)?, command).await
+        }
+        AdminCommand::Names { command } => {
+            names_command(&AdminClient::new(&args.server, args.admin_token)?, command).await
         }
         AdminCommand::NewToken => {
             println!("{}", crate::accounts::new_token());

@@ -17,6 +17,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/favicon.svg"),
     ),
     (
+        "inbox.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/inbox.js"),
+    ),
+    (
         "chat.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/chat.js"),

@@ -93,15 +93,26 @@ impl Tr {
         LOCALES.lookup(&self.lang.id(), key)
     }
 
-    /// The message `key` with one argument (a count or a name).
+    /// The message `key` with one text argument (a name, a phone number, a code):
+    /// passed as text, so "+49…" or a code with a leading zero stay as they are.
     pub fn t1(&self, key: &str, name: &'static str, value: impl ToString) -> String {
+        self.with_arg(key, name, FluentValue::from(value.to_string()))
+    }
+
+    /// The message `key` with a count (plural rules apply).
+    pub fn tn(
+        &self,
+        key: &str,
+        name: &'static str,
+        count: impl std::borrow::Borrow<u64>,
+    ) -> String {
+        let n = i64::try_from(*count.borrow()).unwrap_or(i64::MAX);
+        self.with_arg(key, name, FluentValue::from(n))
+    }
+
+    fn with_arg(&self, key: &str, name: &'static str, value: FluentValue<'static>) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
-        let v = value.to_string();
-        let fv = match v.parse::<i64>() {
-            Ok(n) => FluentValue::from(n),
-            Err(_) => FluentValue::from(v),
-        };
-        args.insert(Cow::Borrowed(name), fv);
+        args.insert(Cow::Borrowed(name), value);
         LOCALES.lookup_with_args(&self.lang.id(), key, &args)
     }
 
@@ -135,12 +146,21 @@ mod tests {
     fn plurals_and_negotiation() {
         let de = Tr { lang: Lang::De };
         let en = Tr { lang: Lang::En };
-        assert_eq!(en.t1("chats-unread", "count", 1), "1 unread message");
-        assert_eq!(en.t1("chats-unread", "count", 3), "3 unread messages");
-        assert_eq!(de.t1("chats-unread", "count", 1), "1 ungelesene Nachricht");
+        assert_eq!(en.tn("chats-unread", "count", 1), "1 unread message");
+        assert_eq!(en.tn("chats-unread", "count", 3), "3 unread messages");
+        assert_eq!(de.tn("chats-unread", "count", 1), "1 ungelesene Nachricht");
         assert_eq!(
-            de.t1("chats-unread", "count", 3),
+            de.tn("chats-unread", "count", 3),
             "3 ungelesene Nachrichten"
+        );
+        // Text arguments stay text: no number formatting of codes or phone numbers.
+        assert_eq!(
+            en.t1("login-dev-code", "code", "012345"),
+            "Development server: your code is 012345."
+        );
+        assert_eq!(
+            de.t1("login-code-sent", "phone", "+4915100000001"),
+            "Wir haben einen Code an +4915100000001 geschickt."
         );
         let mut h = HeaderMap::new();
         h.insert(

@@ -65,6 +65,45 @@ pub fn router(api: Router, config: WebConfig) -> Router {
         .route("/app", get(pages::chats::list))
         .route("/app/new", post(pages::chats::start))
         .route("/app/chats/{chat_id}", get(pages::chats::show))
+        .route("/app/businesses/{user_id}", get(pages::business::profile))
+        .route(
+            "/app/businesses/{user_id}/order",
+            post(pages::business::order),
+        )
+        .route(
+            "/c/{code}",
+            get(pages::business::link).post(pages::business::open_link),
+        )
+        .route("/app/biz", get(pages::inbox::businesses))
+        .route("/app/biz/{waba_id}", get(pages::inbox::index))
+        .route(
+            "/app/biz/{waba_id}/c/{customer}",
+            get(pages::inbox::conversation),
+        )
+        .route(
+            "/app/biz/{waba_id}/c/{customer}/send",
+            post(pages::inbox::send),
+        )
+        .route(
+            "/app/biz/{waba_id}/c/{customer}/assign",
+            post(pages::inbox::assign),
+        )
+        .route(
+            "/app/biz/{waba_id}/c/{customer}/status",
+            post(pages::inbox::status),
+        )
+        .route(
+            "/app/biz/{waba_id}/c/{customer}/labels",
+            post(pages::inbox::label),
+        )
+        .route(
+            "/app/biz/{waba_id}/c/{customer}/notes",
+            post(pages::inbox::note),
+        )
+        .route(
+            "/app/biz/{waba_id}/orders/{order_id}/status",
+            post(pages::inbox::order_status),
+        )
         .route("/app/media/{media_id}", get(pages::media::file))
         .route(
             "/app/media/{media_id}/thumbnail",

@@ -29,9 +29,23 @@ if (chat) {
     return m;
   };
 
+  const orderStatus = {
+    received: L.lReceived,
+    confirmed: L.lConfirmed,
+    ready: L.lReady,
+    delivered: L.lDeliveredOrder,
+    cancelled: L.lCancelled,
+  };
   const bodyText = (b) => {
     if (typeof b.text === "string") return b.text;
     if (b.caption) return b.caption;
+    if (b.template?.rendered?.body) return b.template.rendered.body;
+    if (b.order) return `🛒 ${L.lOrder}: ${b.order.item_count} × · ${b.order.total?.display || ""}`;
+    if (b.order_status) {
+      const st = b.order_status.status;
+      return `📦 ${L.lOrderStatus}: ${orderStatus[st] || st}`;
+    }
+    if (b.product) return `🛍 ${b.product.name} · ${b.product.price?.display || ""}`;
     return L.lMessage;
   };
 

@@ -14,11 +14,13 @@ pub mod automation;
 pub mod broadcasts;
 pub mod catalog;
 pub mod inbox;
+pub mod labels;
 pub mod links;
 pub mod orders;
 pub mod profile;
 pub mod replies;
 pub mod stats;
+pub mod team;
 pub mod verification;
 pub mod worker;
 
@@ -62,6 +64,8 @@ pub fn router() -> Router<SharedState> {
         .merge(replies::router())
         .merge(stats::router())
         .merge(verification::router())
+        .merge(team::router())
+        .merge(labels::router())
 }
 
 /// The caller as a member of a business.

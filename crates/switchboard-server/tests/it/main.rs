@@ -4,10 +4,10 @@
 mod accounts;
 mod admin;
 mod app_account;
+mod app_authz;
 mod app_automation;
 mod app_broadcasts;
 mod app_catalog;
-mod app_authz;
 mod app_inbox;
 mod app_labels;
 mod app_links;

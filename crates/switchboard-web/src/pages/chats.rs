@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -37,19 +37,24 @@ struct ChatsPage {
     chats: Vec<ChatRow>,
 }
 
-/// Who a chat is with, as its title: a group's name, a business's name (with its
-/// badge), or the other person's phone number.
-async fn title_of(
-    web: &WebState,
-    s: &Signed,
-    chat: &Value,
-) -> Result<(String, bool, bool), WebError> {
+/// Who a chat is with.
+pub struct Counterpart {
+    /// A group's name, a business's name, or the other person's phone number.
+    pub title: String,
+    pub verified: bool,
+    pub business: bool,
+    /// The other member of a direct chat.
+    pub user_id: String,
+}
+
+async fn title_of(web: &WebState, s: &Signed, chat: &Value) -> Result<Counterpart, WebError> {
     if chat["kind"] == "group" {
-        return Ok((
-            chat["name"].as_str().unwrap_or("Group").to_owned(),
-            false,
-            false,
-        ));
+        return Ok(Counterpart {
+            title: chat["name"].as_str().unwrap_or("Group").to_owned(),
+            verified: false,
+            business: false,
+            user_id: String::new(),
+        });
     }
     let chat_id = chat["chat_id"].as_str().unwrap_or_default();
     let other = chat_id
@@ -68,13 +73,19 @@ async fn title_of(
         )
         .await?;
     if status.is_success() {
-        return Ok((
-            b["name"].as_str().unwrap_or(&other).to_owned(),
-            b["verified"].as_bool().unwrap_or(false),
-            true,
-        ));
+        return Ok(Counterpart {
+            title: b["name"].as_str().unwrap_or(&other).to_owned(),
+            verified: b["verified"].as_bool().unwrap_or(false),
+            business: true,
+            user_id: other,
+        });
     }
-    Ok((phone(&other), false, false))
+    Ok(Counterpart {
+        title: phone(&other),
+        verified: false,
+        business: false,
+        user_id: other,
+    })
 }
 
 pub async fn list(
@@ -93,11 +104,11 @@ pub async fn list(
             .await?;
         let mut rows = Vec::new();
         for c in chats["chats"].as_array().into_iter().flatten() {
-            let (title, verified, _) = title_of(&web, &s, c).await?;
+            let who = title_of(&web, &s, c).await?;
             rows.push(ChatRow {
                 chat_id: c["chat_id"].as_str().unwrap_or_default().to_owned(),
-                title,
-                verified,
+                title: who.title,
+                verified: who.verified,
                 preview: c["last_message"]
                     .get("body")
                     .map(|b| body_text(&t, b))
@@ -201,10 +212,15 @@ struct ChatPage {
     signed_in: bool,
     chat_id: String,
     me: String,
-    title: String,
-    verified: bool,
-    business: bool,
+    who: Counterpart,
+    /// Text to start the composer with (a click-to-chat link's prefilled message).
+    draft: String,
     messages: Vec<MessageRow>,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    draft: Option<String>,
 }
 
 pub async fn show(
@@ -212,6 +228,7 @@ pub async fn show(
     headers: HeaderMap,
     peer: Peer,
     Path(chat_id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, Response> {
     let back = format!("/app/chats/{}", encode(&chat_id));
     let s = signed_in(&web, &headers, &peer, &back).await?;
@@ -228,7 +245,7 @@ pub async fn show(
                 None,
             )
             .await?;
-        let (title, verified, business) = title_of(&web, &s, &chat).await?;
+        let who = title_of(&web, &s, &chat).await?;
         let history = web
             .api
             .ok(
@@ -292,9 +309,8 @@ pub async fn show(
                 signed_in: true,
                 chat_id: chat_id.clone(),
                 me: s.user_id.clone(),
-                title,
-                verified,
-                business,
+                who,
+                draft: q.draft.unwrap_or_default().chars().take(1000).collect(),
                 messages,
             },
             cookie,

@@ -1,7 +1,9 @@
 //! The pages: each handler reads what it shows through the API (as the signed-in
 //! device) and renders one askama template.
 
+pub mod business;
 pub mod chats;
+pub mod inbox;
 pub mod login;
 pub mod media;
 
@@ -96,7 +98,8 @@ pub fn encode(s: &str) -> String {
 
 /// Only local paths of the web app may be a `next` target (no open redirects).
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with("/app") && !next.starts_with("//") && !next.contains('\\') {
+    let local = next.starts_with("/app") || next.starts_with("/c/");
+    if local && !next.starts_with("//") && !next.contains('\\') {
         next.to_owned()
     } else {
         "/app".to_owned()
@@ -122,6 +125,29 @@ pub fn body_text(t: &crate::i18n::Tr, body: &Value) -> String {
     if let Some(b) = body["template"]["rendered"]["body"].as_str() {
         return b.to_owned();
     }
+    if let Some(o) = body.get("order") {
+        return format!(
+            "🛒 {}: {} × · {}",
+            t.t("body-order"),
+            o["item_count"].as_u64().unwrap_or(0),
+            o["total"]["display"].as_str().unwrap_or_default()
+        );
+    }
+    if let Some(o) = body.get("order_status") {
+        let status = o["status"].as_str().unwrap_or_default();
+        return format!(
+            "📦 {}: {}",
+            t.t("body-order-status"),
+            order_status_text(t, status)
+        );
+    }
+    if let Some(p) = body.get("product") {
+        return format!(
+            "🛍 {} · {}",
+            p["name"].as_str().unwrap_or_default(),
+            p["price"]["display"].as_str().unwrap_or_default()
+        );
+    }
     let kinds = [
         ("location", "body-location"),
         ("order", "body-order"),
@@ -136,6 +162,16 @@ pub fn body_text(t: &crate::i18n::Tr, body: &Value) -> String {
         }
     }
     t.t("body-other")
+}
+
+/// An order status in the reader's language.
+pub fn order_status_text(t: &crate::i18n::Tr, status: &str) -> String {
+    match status {
+        "received" | "confirmed" | "ready" | "delivered" | "cancelled" => {
+            t.t(&format!("order-{status}"))
+        }
+        other => other.to_owned(),
+    }
 }
 
 /// `HH:MM` (UTC) of a millisecond timestamp; the page's script shows local time.

@@ -72,14 +72,12 @@ enum BizCommand {
 }
 
 /// What every subcommand needs: the API client, the business, the output mode.
-#[allow(dead_code)] // (used by the subcommand modules as they are built)
 pub struct Ctx {
     pub client: Client,
     pub waba_id: String,
     pub json: bool,
 }
 
-#[allow(dead_code)]
 impl Ctx {
     /// A call of `/v1/biz/{waba_id}{path}`.
     pub async fn call(

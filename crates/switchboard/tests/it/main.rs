@@ -5,5 +5,5 @@ mod cluster_crash;
 mod crash;
 mod pywa;
 mod support;
-mod webhook_crash;
 mod web;
+mod webhook_crash;

@@ -38,13 +38,20 @@ fn browser_ready() -> bool {
     false
 }
 
+/// The platform admin token of the stories' servers (a story sets up its own world).
+const ADMIN_TOKEN: &str = "browser-story-admin-token-0123456789";
+
 /// Runs one story against a fresh server; its output is shown when it fails.
 async fn story(name: &str) {
     if !browser_ready() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    let server = ServerProcess::start(&dir.path().join("data")).await;
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(&config, format!("admin_token = \"{ADMIN_TOKEN}\"\n"))
+        .expect("write the config");
+    let config = config.to_string_lossy().into_owned();
+    let server = ServerProcess::start_with(&dir.path().join("data"), &["--config", &config]).await;
     let root = repo_root();
     let script = root.join("tests/browser").join(name);
     let out = tokio::task::spawn_blocking(move || {
@@ -52,6 +59,7 @@ async fn story(name: &str) {
             .arg(&script)
             .current_dir(&root)
             .env("BASE_URL", format!("http://{}", server.addr))
+            .env("ADMIN_TOKEN", ADMIN_TOKEN)
             .env(
                 "ARTIFACTS_DIR",
                 repo_root().join("target/browser-artifacts"),
@@ -74,4 +82,9 @@ async fn story(name: &str) {
 #[tokio::test]
 async fn two_people_chat_in_the_browser() {
     story("chat.mjs").await;
+}
+
+#[tokio::test]
+async fn the_bakery_story() {
+    story("bakery.mjs").await;
 }
