@@ -120,6 +120,8 @@ try {
   await anna.page.getByLabel("Reply").fill("/ready");
   await anna.page.getByRole("button", { name: "Send" }).click();
   await anna.page.getByText("Your order is ready for pickup!").first().waitFor();
+  await anna.page.getByTestId("order").first().getByRole("button", { name: "Confirm" }).click();
+  await anna.page.getByTestId("order-status").first().getByText("Confirmed").waitFor();
   await anna.page.getByTestId("order").first().getByRole("button", { name: "Mark ready" }).click();
   await anna.page.getByTestId("order-status").first().getByText("Ready").waitFor();
   await shot(anna.page, "bakery-4-inbox");

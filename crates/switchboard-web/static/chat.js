@@ -21,7 +21,7 @@ if (chat) {
   const marks = { delivered: 0, read: 0 }; // the other side's receipt watermarks
 
   const localTime = (ms) =>
-    new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    new Date(ms).toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
 
   const maxSeq = () => {
     let m = 0;

@@ -26,6 +26,15 @@ if (root) {
       }
     }
   };
-  setInterval(refresh, every);
+  const times = () => {
+    for (const t of document.querySelectorAll("time[data-ts]")) {
+      t.textContent = new Date(+t.dataset.ts).toLocaleTimeString(document.documentElement.lang || [], {
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+    }
+  };
+  times();
+  setInterval(() => refresh().then(times), every);
   document.getElementById("messages")?.lastElementChild?.scrollIntoView({ block: "end" });
 }

@@ -173,6 +173,7 @@ pub struct MediaView {
 }
 
 pub struct MessageRow {
+    pub ts: i64,
     pub media: Option<MediaView>,
     pub id: String,
     pub seq: u64,
@@ -261,6 +262,7 @@ pub async fn show(
             .into_iter()
             .flatten()
             .map(|m| MessageRow {
+                ts: m["ts"].as_i64().unwrap_or(0),
                 media: None,
                 id: m["id"].as_str().unwrap_or_default().to_owned(),
                 seq: m["seq"].as_u64().unwrap_or(0),

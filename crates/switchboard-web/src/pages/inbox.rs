@@ -247,6 +247,7 @@ pub async fn index(
 }
 
 pub struct LineView {
+    pub ts: i64,
     pub text: String,
     pub time: String,
     pub seq: u64,
@@ -309,7 +310,6 @@ fn order_view(t: &Tr, o: &Value) -> OrderView {
     let next: &[(&'static str, &str)] = match status.as_str() {
         "received" => &[
             ("confirmed", "order-confirm"),
-            ("ready", "order-mark-ready"),
             ("cancelled", "order-cancel"),
         ],
         "confirmed" => &[("ready", "order-mark-ready"), ("cancelled", "order-cancel")],
@@ -394,6 +394,7 @@ pub async fn conversation(
             .into_iter()
             .flatten()
             .map(|m| LineView {
+                ts: m["ts"].as_i64().unwrap_or(0),
                 text: body_text(&t, &m["body"]),
                 time: clock(m["ts"].as_i64().unwrap_or(0)),
                 seq: m["seq"].as_u64().unwrap_or(0),
