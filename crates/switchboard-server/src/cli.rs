@@ -651,6 +651,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         println!("then: switchboard chat chats | switchboard chat listen");
         println!(
+            "web app: http://{addr}/app (sign in with a demo number; the code is shown in dev mode); Bruno (+{}) runs the bakery's inbox at http://{addr}/app/biz",
+            crate::demo::DEMO_USERS[1].0
+        );
+        println!(
             "business API (Cloud API compatible): base URL http://{addr}/v21.0, phone number id {}, token {} (Bruno's bakery, verified; template order_ready)",
             crate::demo::DEMO_PHONE_NUMBER_ID,
             crate::demo::DEMO_BUSINESS_TOKEN

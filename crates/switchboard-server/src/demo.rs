@@ -124,3 +124,133 @@ pub async fn seed_business(business: &dyn BusinessStore, now: i64) -> Result<(),
     }
     Ok(())
 }
+
+/// The bakery as a small shop runs it in the business app (`serve --demo` only):
+/// opening hours, a catalog, a greeting and an away message, quick replies, labels,
+/// a click-to-chat link, and Chiara on the team. Made through the app's own API,
+/// as Bruno, so the demo data passes every check real data does; skipped when the
+/// catalog already has products (a restart).
+pub async fn seed_app(state: &crate::state::SharedState, api: axum::Router) -> Result<(), String> {
+    use axum::http::Method;
+    use serde_json::json;
+    use switchboard_web::api::{Api, Caller};
+
+    let (bruno, _) = DEMO_USERS[1];
+    let (chiara, _) = DEMO_USERS[2];
+    let token = crate::accounts::new_token();
+    let now = state.now();
+    state
+        .store
+        .create_device(
+            &switchboard_store::Device {
+                device_id: format!("demo-{}", uuid::Uuid::now_v7()),
+                user_id: bruno.into(),
+                name: "demo seed".into(),
+                created_at: now,
+            },
+            &switchboard_core::secret::token_hash(&token),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let api = Api::new(api);
+    let caller = Caller {
+        token: Some(token),
+        peer: None,
+    };
+    let biz = format!("/v1/biz/{DEMO_WABA_ID}");
+    let call = |method: Method, path: String, body: serde_json::Value| {
+        let (api, caller) = (api.clone(), caller.clone());
+        async move {
+            api.ok(&caller, method, &path, Some(&body))
+                .await
+                .map_err(|e| format!("{path}: {e}"))
+        }
+    };
+    let products = api
+        .ok(
+            &caller,
+            Method::GET,
+            &format!("{biz}/catalog/products"),
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if products["products"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty())
+    {
+        return Ok(());
+    }
+    let week = |open: &str, close: &str| json!([{"open": open, "close": close}]);
+    call(
+        Method::PATCH,
+        format!("{biz}/profile"),
+        json!({"hours": {"timezone": "Europe/Berlin", "weekly": {
+            "mon": week("07:00", "18:00"), "tue": week("07:00", "18:00"),
+            "wed": week("07:00", "18:00"), "thu": week("07:00", "18:00"),
+            "fri": week("07:00", "18:00"), "sat": week("08:00", "13:00"), "sun": []}}}),
+    )
+    .await?;
+    for (name, description, cents) in [
+        ("Brezel", "Fresh from the oven, with coarse salt", 120),
+        ("Croissant", "Butter croissant", 180),
+        ("Sourdough loaf", "1 kg rye sourdough", 520),
+    ] {
+        call(
+            Method::POST,
+            format!("{biz}/catalog/products"),
+            json!({"name": name, "description": description,
+                   "price": {"amount_minor": cents, "currency": "EUR"}}),
+        )
+        .await?;
+    }
+    call(
+        Method::PUT,
+        format!("{biz}/automation/greeting"),
+        json!({"enabled": true, "text": "Welcome to Bäckerei Bruno! Order from our catalog and we will have it ready."}),
+    )
+    .await?;
+    call(
+        Method::PUT,
+        format!("{biz}/automation/away"),
+        json!({"enabled": true, "text": "We are closed right now; we will answer when we open at 7.",
+               "schedule": "outside_hours"}),
+    )
+    .await?;
+    for (shortcut, text) in [
+        ("/ready", "Your order is ready for pickup!"),
+        ("/hours", "We are open Mon–Fri 7–18 and Sat 8–13."),
+    ] {
+        call(
+            Method::POST,
+            format!("{biz}/replies"),
+            json!({"shortcut": shortcut, "text": text}),
+        )
+        .await?;
+    }
+    for (name, colour) in [("New order", "green"), ("Paid", "blue")] {
+        call(
+            Method::POST,
+            format!("{biz}/labels"),
+            json!({"name": name, "colour": colour}),
+        )
+        .await?;
+    }
+    call(
+        Method::POST,
+        format!("{biz}/team"),
+        json!({"phone": format!("+{chiara}"), "role": "agent", "signature": "Chiara"}),
+    )
+    .await?;
+    let link = call(
+        Method::POST,
+        format!("{biz}/links"),
+        json!({"text": "Hello, I would like to order"}),
+    )
+    .await?;
+    tracing::info!(
+        link = link["url"].as_str().unwrap_or_default(),
+        "demo: the bakery's click-to-chat link"
+    );
+    Ok(())
+}

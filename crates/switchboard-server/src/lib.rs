@@ -196,9 +196,15 @@ pub async fn run_with_clock(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
+    let router = app(state.clone());
+    if state.config.demo
+        && let Err(e) = demo::seed_app(&state, router.clone()).await
+    {
+        tracing::warn!(error = %e, "demo: the business app data was not seeded");
+    }
     axum::serve(
         listener,
-        app(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;

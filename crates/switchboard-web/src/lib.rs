@@ -12,7 +12,7 @@
 //! forms carry a double-submit CSRF token and POSTs must come from this origin;
 //! every answer has a strict Content-Security-Policy (no inline script or style).
 
-mod api;
+pub mod api;
 mod assets;
 mod error;
 mod i18n;

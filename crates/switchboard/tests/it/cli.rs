@@ -83,3 +83,84 @@ async fn demo_data_and_the_terminal_client() {
         "{stderr}"
     );
 }
+
+fn biz_json(config: &Path, args: &[&str]) -> Value {
+    let out = Command::new(binary())
+        .arg("biz")
+        .arg("--json")
+        .args(args)
+        .env("SWITCHBOARD_CLI_CONFIG", config)
+        .env_remove("SWITCHBOARD_BUSINESS")
+        .output()
+        .expect("run switchboard biz");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "biz {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("biz {args:?}: {e}: {stdout}"))
+}
+
+/// The demo bakery run from the terminal by its owner: the seeded catalog and quick
+/// replies, a new product, and a customer's message showing up in the shared inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_business_app_from_the_terminal() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = ServerProcess::start_with(&tmp.path().join("data"), &["--demo"]).await;
+    let url = format!("http://{}", server.addr);
+    let ada = tmp.path().join("ada.toml");
+    let bruno = tmp.path().join("bruno.toml");
+    for (cfg, phone) in [(&ada, "+4915100000001"), (&bruno, "+4915100000002")] {
+        let (ok, _, stderr) = chat(cfg, &["login", "--server", &url, "--phone", phone]);
+        assert!(ok, "login failed: {stderr}");
+    }
+    let mine = biz_json(&bruno, &["list"]);
+    assert_eq!(mine["businesses"][0]["role"], "owner", "{mine}");
+    assert_eq!(mine["businesses"][0]["verification"], "verified", "{mine}");
+
+    let products = biz_json(&bruno, &["catalog", "list"]);
+    let names: Vec<&str> = products["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(names.contains(&"Brezel"), "{names:?}");
+    let added = biz_json(&bruno, &["catalog", "add", "Plum cake", "--price", "250"]);
+    assert_eq!(added["price"]["amount_minor"], 250, "{added}");
+    let replies = biz_json(&bruno, &["replies", "list", "--prefix", "/re"]);
+    assert_eq!(replies["replies"][0]["shortcut"], "/ready", "{replies}");
+
+    // Ada writes to the bakery: the conversation appears in the team inbox.
+    let (ok, _, stderr) = chat(
+        &ada,
+        &["send", "--to", "+4915100000002", "Is there plum cake?"],
+    );
+    assert!(ok, "send failed: {stderr}");
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        let list = biz_json(&bruno, &["inbox", "list"]);
+        if let Some(c) = list["conversations"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["customer"] == "4915100000001"))
+        {
+            found = c.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(found["status"], "open", "{found}");
+    assert!(
+        found["preview"]
+            .as_str()
+            .is_some_and(|p| p.contains("plum cake")),
+        "{found}"
+    );
+    let stats = biz_json(&bruno, &["stats"]);
+    assert!(
+        stats["days"].as_array().is_some_and(|d| !d.is_empty()),
+        "{stats}"
+    );
+    drop(server);
+}
