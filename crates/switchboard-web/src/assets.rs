@@ -12,6 +12,21 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/app.css"),
     ),
     (
+        "settings.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/settings.css"),
+    ),
+    (
+        "shop.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/shop.css"),
+    ),
+    (
+        "admin.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/admin.css"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_str!("../static/favicon.svg"),

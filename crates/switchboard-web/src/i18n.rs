@@ -125,21 +125,33 @@ impl Tr {
 mod tests {
     use super::*;
 
+    /// The message ids of every `.ftl` file of one locale directory.
+    fn keys(locale: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(locale);
+        let mut keys = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("the locale directory") {
+            let path = entry.expect("an entry").path();
+            let text = std::fs::read_to_string(&path).expect("an ftl file");
+            keys.extend(
+                text.lines()
+                    .filter(|l| !l.starts_with([' ', '#', '.', '[', '*', '}']) && l.contains(" ="))
+                    .filter_map(|l| l.split(" =").next().map(str::to_owned)),
+            );
+        }
+        keys.sort();
+        keys
+    }
+
     #[test]
     fn both_languages_have_every_message() {
-        let en = include_str!("../locales/en-US/main.ftl");
-        let de = include_str!("../locales/de/main.ftl");
-        let keys = |s: &str| -> Vec<String> {
-            s.lines()
-                .filter(|l| !l.starts_with([' ', '#', '.', '[', '*']) && l.contains(" ="))
-                .filter_map(|l| l.split(" =").next().map(str::to_owned))
-                .collect()
-        };
-        let (mut a, mut b) = (keys(en), keys(de));
-        a.sort();
-        b.sort();
-        assert_eq!(a, b, "en-US and de define the same messages");
-        assert!(a.len() > 10);
+        let (en, de) = (keys("en-US"), keys("de"));
+        assert_eq!(en, de, "en-US and de define the same messages");
+        assert!(en.len() > 10);
+        let mut unique = en.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), en.len(), "no message is defined twice");
     }
 
     #[test]

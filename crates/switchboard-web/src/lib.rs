@@ -111,6 +111,9 @@ pub fn router(api: Router, config: WebConfig) -> Router {
         )
         .route("/app/upload", post(pages::media::upload))
         .route("/static/{file}", get(assets::serve))
+        .merge(pages::settings::routes())
+        .merge(pages::shop::routes())
+        .merge(pages::admin::routes())
         .layer(middleware::from_fn(security_headers))
         .with_state(web)
 }

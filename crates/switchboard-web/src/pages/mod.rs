@@ -1,11 +1,14 @@
 //! The pages: each handler reads what it shows through the API (as the signed-in
 //! device) and renders one askama template.
 
+pub mod admin;
 pub mod business;
 pub mod chats;
 pub mod inbox;
 pub mod login;
 pub mod media;
+pub mod settings;
+pub mod shop;
 
 use std::net::SocketAddr;
 

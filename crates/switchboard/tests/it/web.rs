@@ -88,3 +88,18 @@ async fn two_people_chat_in_the_browser() {
 async fn the_bakery_story() {
     story("bakery.mjs").await;
 }
+
+#[tokio::test]
+async fn business_settings_in_the_browser() {
+    story("settings.mjs").await;
+}
+
+#[tokio::test]
+async fn catalog_links_stats_and_broadcasts_in_the_browser() {
+    story("shop.mjs").await;
+}
+
+#[tokio::test]
+async fn the_admin_console_in_the_browser() {
+    story("admin.mjs").await;
+}

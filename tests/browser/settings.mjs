@@ -1,0 +1,2 @@
+// (being built)
+console.log("settings story: ok");
