@@ -52,10 +52,20 @@ await api(bruno, "POST", `${biz}/verification`, {
   address: "Hauptstraße 1, 10115 Berlin",
 });
 await api(ADMIN, "POST", `/admin/v1/businesses/${shop.waba_id}/verification`, { status: "verified" });
+const png = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAABgAAAAYCAIAAABvFaqvAAAAH0lEQVR4nGM4UaFBFcQwatCoQaMGjRo0atCoQQNvEADJUyouEUFhnwAAAABJRU5ErkJggg==",
+  "base64",
+);
+const uploaded = await fetch(`${base}/v1/media`, {
+  method: "POST",
+  headers: { Authorization: `Bearer ${bruno}`, "Content-Type": "image/png" },
+  body: png,
+}).then((r) => r.json());
 await api(bruno, "POST", `${biz}/catalog/products`, {
   name: "Brezel",
   description: "Fresh from the oven",
   price: { amount_minor: 120, currency: "EUR" },
+  image_media_ids: [uploaded.media_id],
 });
 await api(bruno, "POST", `${biz}/catalog/products`, {
   name: "Croissant",
@@ -97,6 +107,10 @@ try {
   await clara.page.getByRole("heading", { name: "Catalog" }).waitFor();
   const pretzel = clara.page.getByTestId("product").filter({ hasText: "Brezel" });
   expect((await pretzel.textContent()).includes("€1.20"), "the pretzel's price");
+  const photo = pretzel.locator("img");
+  await photo.waitFor();
+  expect(await photo.evaluate((img) => img.decode().then(() => img.naturalWidth > 0, () => false)), "the pretzel's photo");
+  expect(!(await photo.getAttribute("src")).includes("sig="), "no signed link in the page");
   await pretzel.getByLabel("Quantity").fill("2");
   await shot(clara.page, "bakery-2-catalog");
   await clara.page.getByRole("button", { name: "Send order" }).click();

@@ -65,7 +65,7 @@ try {
   const photo = bob.page.locator("li.msg.theirs a.viewer img");
   await photo.waitFor();
   expect(
-    await photo.evaluate((img) => img.complete && img.naturalWidth > 0),
+    await photo.evaluate((img) => img.decode().then(() => img.naturalWidth > 0, () => false)),
     "Bob's browser loaded the thumbnail through the session",
   );
   await bob.page.getByText("Unsere Brezeln").waitFor();
@@ -86,7 +86,35 @@ try {
 
   const served = alice.page.locator("li.msg.mine a.viewer img");
   await served.waitFor();
-  expect(await served.evaluate((img) => img.complete && img.naturalWidth > 0), "the history shows the photo");
+  expect(await served.evaluate((img) => img.decode().then(() => img.naturalWidth > 0, () => false)), "the history shows the photo");
+
+  // Bob answers Alice's first message with a reply; both see what it answers.
+  await bob.page.locator("li.msg.theirs").first().getByRole("button", { name: "Antworten" }).click();
+  await bob.page.getByText("Antwort auf: Hallo Bob! Kommst du heute?").waitFor();
+  await bob.page.getByLabel("Nachricht schreiben").fill("Um acht");
+  await bob.page.keyboard.press("Enter");
+  const quoted = alice.page.locator("li.msg.theirs").filter({ hasText: "Um acht" });
+  await quoted.waitFor();
+  expect(
+    (await quoted.locator(".reply").textContent()).includes("Hallo Bob! Kommst du heute?"),
+    "the reply shows the message it answers",
+  );
+
+  // A group: Alice makes one with Bob; he sees it and who wrote.
+  await alice.page.goto(`${base}/app`);
+  await alice.page.getByText("New group").click();
+  await alice.page.getByLabel("Group name").fill("Brunch");
+  await alice.page.getByLabel("Members").fill(BOB);
+  await alice.page.getByRole("button", { name: "Create group" }).click();
+  await alice.page.waitForURL(/\/app\/chats\//);
+  await alice.page.locator("#status:empty").waitFor({ state: "attached" });
+  await alice.page.getByLabel("Type a message").fill("Sunday at eleven?");
+  await alice.page.keyboard.press("Enter");
+  await alice.page.locator('li.msg.mine .ticks[data-state="sent"]').last().waitFor();
+  await bob.page.goto(`${base}/app`);
+  await bob.page.getByTestId("chat-link").filter({ hasText: "Brunch" }).click();
+  await bob.page.locator(".sender").filter({ hasText: ALICE }).first().waitFor();
+  await alice.page.goto(chatUrl);
 
   // Keyboard only: the skip link is the first stop and leads to the content.
   await alice.page.keyboard.press("Tab");

@@ -64,8 +64,13 @@ pub fn router(api: Router, config: WebConfig) -> Router {
         .route("/app/lang", post(pages::login::language))
         .route("/app", get(pages::chats::list))
         .route("/app/new", post(pages::chats::start))
+        .route("/app/groups", post(pages::chats::create_group))
         .route("/app/chats/{chat_id}", get(pages::chats::show))
         .route("/app/businesses/{user_id}", get(pages::business::profile))
+        .route(
+            "/app/businesses/{user_id}/products/{product_id}/image",
+            get(pages::business::product_image),
+        )
         .route(
             "/app/businesses/{user_id}/order",
             post(pages::business::order),

@@ -18,6 +18,10 @@ if (chat) {
   let lastTyping = 0;
   let typingTimer = null;
   const pending = new Map(); // client_id -> <li>
+  const group = chat.dataset.group === "true";
+  let replyTo = null; // the id of the message being answered
+  const replying = document.getElementById("replying");
+  const replyingText = document.getElementById("replying-text");
   const marks = { delivered: 0, read: 0 }; // the other side's receipt watermarks
 
   const localTime = (ms) =>
@@ -57,6 +61,18 @@ if (chat) {
     const div = document.createElement("div");
     div.className = "bubble";
     const body = m.body || {};
+    if (group && !mine && m.from) {
+      const who = document.createElement("p");
+      who.className = "sender";
+      who.textContent = m.from_business?.name || "+" + m.from;
+      div.append(who);
+    }
+    if (m.reply_to) {
+      const q = document.createElement("p");
+      q.className = "reply";
+      q.textContent = quoteOf(m.reply_to);
+      div.append(q);
+    }
     if (body.media_id) div.append(attachment(body));
     const p = document.createElement("p");
     p.className = "text";
@@ -71,6 +87,14 @@ if (chat) {
       t.className = "ticks";
       meta.append(" ", t);
       setTicks(t, m.seq ? "sent" : "pending");
+    }
+    if (m.id || mine) {
+      const r = document.createElement("button");
+      r.type = "button";
+      r.className = "link reply-btn";
+      r.textContent = L.lReply;
+      if (m.id) r.dataset.reply = m.id;
+      meta.append(" ", r);
     }
     div.append(p, meta);
     li.append(div);
@@ -98,6 +122,13 @@ if (chat) {
     a.className = "viewer";
     a.append(img);
     return a;
+  };
+
+  // The text of a message on the page, shortened, for a reply's quote.
+  const quoteOf = (id) => {
+    const li = list.querySelector(`li[data-id="${CSS.escape(id)}"] .text`);
+    const text = li ? li.textContent : "";
+    return text.length > 80 ? text.slice(0, 80) + "…" : text || L.lMessage;
   };
 
   const setTicks = (el, state) => {
@@ -147,6 +178,8 @@ if (chat) {
           pending.delete(f.client_id);
           li.dataset.seq = f.seq;
           li.dataset.id = f.id;
+          const r = li.querySelector(".reply-btn");
+          if (r) r.dataset.reply = f.id;
           refreshTicks();
         }
         break;
@@ -206,9 +239,12 @@ if (chat) {
     const text = input.value.trim();
     if (!text) return;
     const clientId = "web-" + crypto.randomUUID();
-    const li = bubble({ body: { text }, ts: Date.now() }, true);
+    const frame = { type: "send", client_id: clientId, chat_id: chatId, body: { text } };
+    if (replyTo) frame.reply_to = replyTo;
+    const li = bubble({ body: { text }, ts: Date.now(), reply_to: replyTo }, true);
     pending.set(clientId, li);
-    send({ type: "send", client_id: clientId, chat_id: chatId, body: { text } });
+    send(frame);
+    setReply(null);
     input.value = "";
     input.focus();
   });
@@ -250,6 +286,20 @@ if (chat) {
     send({ type: "send", client_id: clientId, chat_id: chatId, body });
     input.value = "";
   });
+  // Replying to a message: its Reply button, then the composer; Cancel undoes it.
+  const setReply = (id) => {
+    replyTo = id;
+    if (!replying) return;
+    replying.hidden = !id;
+    if (id) replyingText.textContent = `${L.lReplying} ${quoteOf(id)}`;
+  };
+  list.addEventListener("click", (e) => {
+    const b = e.target.closest("button.reply-btn");
+    if (!b || !b.dataset.reply) return;
+    setReply(b.dataset.reply);
+    input.focus();
+  });
+  document.getElementById("reply-cancel")?.addEventListener("click", () => setReply(null));
   // The photo viewer: a modal dialog (Escape closes it).
   const viewer = document.getElementById("viewer");
   list.addEventListener("click", (e) => {

@@ -194,6 +194,10 @@ pub async fn rebalance(state: &SharedState, business: &Business) -> ApiResult<()
         return Ok(());
     }
     let team: Vec<Agent> = super::team::stored_members(state, waba_id).await?;
+    // Nobody to assign to (a business on the Cloud API alone has no team): no scan.
+    if !team.iter().any(|a| a.available && a.capacity > 0) {
+        return Ok(());
+    }
     let convs = list::<Conversation>(state, waba_id, KIND, "").await?;
     let mut load: HashMap<&str, u32> = HashMap::new();
     let mut waiting = Vec::new();

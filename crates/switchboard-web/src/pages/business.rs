@@ -127,7 +127,14 @@ async fn render(
                 description: p["description"].as_str().unwrap_or_default().to_owned(),
                 price: money(&p["price"]),
                 available: p["available"].as_bool().unwrap_or(false),
-                image: p["image_url"].as_str().map(str::to_owned),
+                // Through this server (same origin): the signed link stays here.
+                image: p["image_url"].as_str().map(|_| {
+                    format!(
+                        "/app/businesses/{}/products/{}/image",
+                        encode(user_id),
+                        encode(p["id"].as_str().unwrap_or_default())
+                    )
+                }),
             })
             .collect()
     } else {
@@ -341,4 +348,48 @@ pub async fn open_link(
         to.push_str(&format!("?draft={}", encode(text)));
     }
     Ok(Redirect::to(&to).into_response())
+}
+
+/// `GET /app/businesses/{user_id}/products/{product_id}/image`: a catalog
+/// product's first image. Customers may not fetch a business's uploads by id; the
+/// catalog gives them a short-lived signed link, which this route follows in
+/// process so the browser never sees it.
+pub async fn product_image(
+    State(web): State<WebState>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path((user_id, product_id)): Path<(String, String)>,
+) -> Response {
+    let Ok(s) = signed_in(&web, &headers, &peer, "/app").await else {
+        return axum::http::StatusCode::UNAUTHORIZED.into_response();
+    };
+    let path = format!("/v1/businesses/{}/catalog", encode(&user_id));
+    let catalog = match web.api.ok(&s.caller, Method::GET, &path, None).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let link = catalog["products"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["id"].as_str() == Some(product_id.as_str()))
+        .and_then(|p| p["image_url"].as_str())
+        .and_then(|u| u.find("/v1/media/").map(|i| u[i..].to_owned()));
+    let Some(link) = link else {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    };
+    match web
+        .api
+        .forward(&s.caller, Method::GET, &link, &[], axum::body::Body::empty())
+        .await
+    {
+        Ok(mut resp) => {
+            resp.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("private, max-age=600"),
+            );
+            resp
+        }
+        Err(e) => e.into_response(),
+    }
 }

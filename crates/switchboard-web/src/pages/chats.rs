@@ -132,6 +132,48 @@ pub async fn list(
 }
 
 #[derive(Deserialize)]
+pub struct GroupForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    members: String,
+}
+
+/// Creates a group with the people listed (phone numbers, one per line or
+/// separated by commas) and opens it.
+pub async fn create_group(
+    State(web): State<WebState>,
+    headers: HeaderMap,
+    peer: Peer,
+    Form(f): Form<GroupForm>,
+) -> Result<Response, Response> {
+    session::check_csrf(&headers, &f.csrf).map_err(IntoResponse::into_response)?;
+    let s = signed_in(&web, &headers, &peer, "/app").await?;
+    let members: Vec<&str> = f
+        .members
+        .split([',', '\n', ';'])
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    let (status, body) = web
+        .api
+        .call(
+            &s.caller,
+            Method::POST,
+            "/v1/chats",
+            Some(&json!({"kind": "group", "name": f.name.trim(), "members": members})),
+        )
+        .await
+        .map_err(IntoResponse::into_response)?;
+    match body["chat_id"].as_str() {
+        Some(id) if status.is_success() => {
+            Ok(Redirect::to(&format!("/app/chats/{}", encode(id))).into_response())
+        }
+        _ => Err(crate::api::api_error(status, &body).into_response()),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct StartForm {
     csrf: String,
     phone: String,
@@ -173,6 +215,10 @@ pub struct MediaView {
 }
 
 pub struct MessageRow {
+    /// Who wrote it, shown above messages of others in groups.
+    pub sender: String,
+    /// The text of the message this one answers, shortened.
+    pub quote: Option<String>,
     pub ts: i64,
     pub media: Option<MediaView>,
     pub id: String,
@@ -180,7 +226,6 @@ pub struct MessageRow {
     pub mine: bool,
     pub text: String,
     pub time: String,
-    pub reply: bool,
 }
 
 /// The messages of a history answer, oldest first (the order of the page's rows).
@@ -214,6 +259,7 @@ struct ChatPage {
     chat_id: String,
     me: String,
     who: Counterpart,
+    group: bool,
     /// Text to start the composer with (a click-to-chat link's prefilled message).
     draft: String,
     messages: Vec<MessageRow>,
@@ -262,6 +308,11 @@ pub async fn show(
             .into_iter()
             .flatten()
             .map(|m| MessageRow {
+                sender: m["from_business"]["name"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| phone(m["from"].as_str().unwrap_or_default())),
+                quote: None,
                 ts: m["ts"].as_i64().unwrap_or(0),
                 media: None,
                 id: m["id"].as_str().unwrap_or_default().to_owned(),
@@ -269,10 +320,24 @@ pub async fn show(
                 mine: m["from"].as_str() == Some(s.user_id.as_str()),
                 text: body_text(&t, &m["body"]),
                 time: clock(m["ts"].as_i64().unwrap_or(0)),
-                reply: m.get("reply_to").is_some_and(|r| !r.is_null()),
             })
             .collect();
         messages.sort_by_key(|m| m.seq);
+        // The quoted text of replies whose original is on the page.
+        let texts: std::collections::HashMap<String, String> = messages
+            .iter()
+            .map(|m| (m.id.clone(), m.text.clone()))
+            .collect();
+        for (row, m) in messages.iter_mut().zip(sorted(&history)) {
+            if let Some(orig) = m["reply_to"].as_str() {
+                row.quote = Some(
+                    texts
+                        .get(orig)
+                        .map(|t| t.chars().take(80).collect())
+                        .unwrap_or_else(|| t.t("chat-reply-to")),
+                );
+            }
+        }
         // What kind each attachment is (one look-up per attachment shown).
         for (row, m) in messages.iter_mut().zip(sorted(&history)) {
             let Some(id) = m["body"]["media_id"].as_str() else {
@@ -311,6 +376,7 @@ pub async fn show(
                 signed_in: true,
                 chat_id: chat_id.clone(),
                 me: s.user_id.clone(),
+                group: chat["kind"] == "group",
                 who,
                 draft: q.draft.unwrap_or_default().chars().take(1000).collect(),
                 messages,
