@@ -43,7 +43,8 @@ if (chat) {
   const bodyText = (b) => {
     if (typeof b.text === "string") return b.text;
     if (b.caption) return b.caption;
-    if (b.template?.rendered?.body) return b.template.rendered.body;
+    if (typeof b.template?.body === "string") return b.template.body;
+    if (typeof b.interactive?.body === "string") return b.interactive.body;
     if (b.order) return `🛒 ${L.lOrder}: ${b.order.item_count} × · ${b.order.total?.display || ""}`;
     if (b.order_status) {
       const st = b.order_status.status;

@@ -21,6 +21,7 @@ pub mod profile;
 pub mod replies;
 pub mod stats;
 pub mod team;
+pub mod templates;
 pub mod verification;
 pub mod worker;
 
@@ -66,6 +67,7 @@ pub fn router() -> Router<SharedState> {
         .merge(verification::router())
         .merge(team::router())
         .merge(labels::router())
+        .merge(templates::router())
 }
 
 /// The caller as a member of a business.

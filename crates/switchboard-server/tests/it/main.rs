@@ -12,6 +12,7 @@ mod app_inbox;
 mod app_labels;
 mod app_links;
 mod app_stats;
+mod app_templates;
 mod app_verification;
 mod appkit;
 mod biz;

@@ -380,7 +380,13 @@ pub async fn product_image(
     };
     match web
         .api
-        .forward(&s.caller, Method::GET, &link, &[], axum::body::Body::empty())
+        .forward(
+            &s.caller,
+            Method::GET,
+            &link,
+            &[],
+            axum::body::Body::empty(),
+        )
         .await
     {
         Ok(mut resp) => {

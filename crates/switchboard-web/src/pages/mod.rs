@@ -125,7 +125,10 @@ pub fn body_text(t: &crate::i18n::Tr, body: &Value) -> String {
             _ => t.t("body-media"),
         };
     }
-    if let Some(b) = body["template"]["rendered"]["body"].as_str() {
+    if let Some(b) = body["template"]["body"].as_str() {
+        return b.to_owned();
+    }
+    if let Some(b) = body["interactive"]["body"].as_str() {
         return b.to_owned();
     }
     if let Some(o) = body.get("order") {

@@ -150,13 +150,11 @@ async fn the_business_app_from_the_terminal() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // (Its preview may be the away message already, depending on the hour in Berlin.)
     assert_eq!(found["status"], "open", "{found}");
-    assert!(
-        found["preview"]
-            .as_str()
-            .is_some_and(|p| p.contains("plum cake")),
-        "{found}"
-    );
+    assert!(found["unread"].as_u64().is_some_and(|n| n >= 1), "{found}");
+    let shown = biz_json(&bruno, &["inbox", "show", "4915100000001"]);
+    assert!(shown.to_string().contains("Is there plum cake?"), "{shown}");
     let stats = biz_json(&bruno, &["stats"]);
     assert!(
         stats["days"].as_array().is_some_and(|d| !d.is_empty()),
