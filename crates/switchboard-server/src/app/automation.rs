@@ -133,6 +133,17 @@ pub async fn on_event(pass: &mut Pass<'_>, ev: &Event<'_>) -> ApiResult<()> {
             ..
         } => Ok(()),
         Event::Outbound { msg, customer, by } => {
+            // A machine's message (Cloud API, broadcast, commerce) to a customer
+            // without state changes nothing worth a write: the customer's next
+            // message finds the last activity in the chat's history. This keeps
+            // the worker to one read per message on Cloud API volumes.
+            if !by.is_human()
+                && load::<CustomerState>(pass.state, &pass.business.waba_id, STATE_KIND, customer)
+                    .await?
+                    .is_none()
+            {
+                return Ok(());
+            }
             let (mut st, fresh) = customer_state(pass, msg, customer).await?;
             if !fresh {
                 return Ok(());
