@@ -630,6 +630,73 @@ fn admin_paths() -> Map<String, Value> {
             ok: json_ok("The queue.", object(&["data", "has_more"], vec![("data", array(schema("AdminTemplate"))), ("has_more", json!({"type": "boolean"}))])),
         })}),
     );
+    let queue_item = |detail: &str, what: &str| {
+        object(
+            &["waba_id", "name", "phone", "verification", detail],
+            vec![
+                ("waba_id", json!({"type": "string"})),
+                ("name", json!({"type": "string"})),
+                ("phone", json!({"type": "string"})),
+                ("verification", json!({"type": "string"})),
+                (detail, json!({"type": "object", "description": what})),
+            ],
+        )
+    };
+    let queue = |item: Value| {
+        object(
+            &["data", "has_more"],
+            vec![
+                ("data", array(item)),
+                ("has_more", json!({"type": "boolean"})),
+            ],
+        )
+    };
+    p.insert(
+        "/admin/v1/verifications".into(),
+        json!({"get": admin(Op {
+            id: "adminVerificationQueue",
+            tag: "admin",
+            summary: "Verification applications of businesses with one status (default `pending`: the review queue), oldest first; decide with `POST /admin/v1/businesses/{waba_id}/verification`.",
+            params: vec![
+                query("status", "`pending`, `approved` or `rejected`; default `pending`.", json!({"type": "string"})),
+                query("limit", "At most this many (1 to 1000, default 100).", json!({"type": "integer", "minimum": 1, "maximum": 1000}))],
+            body: None,
+            ok_status: "200",
+            ok: json_ok("The queue.", queue(queue_item("application", "The application: legal name, registration number, country, address, website, documents, status, reason, submitted_at."))),
+        })}),
+    );
+    p.insert(
+        "/admin/v1/names".into(),
+        json!({"get": admin(Op {
+            id: "adminNameQueue",
+            tag: "admin",
+            summary: "Business display names held because they imitate a verified business's name (default `held`), oldest first.",
+            params: vec![
+                query("status", "`held`, `approved` or `rejected`; default `held`.", json!({"type": "string"})),
+                query("limit", "At most this many (1 to 1000, default 100).", json!({"type": "integer", "minimum": 1, "maximum": 1000}))],
+            body: None,
+            ok_status: "200",
+            ok: json_ok("The queue.", queue(queue_item("review", "The review: requested name, the verified business it resembles, status, reason, requested_at."))),
+        })}),
+    );
+    p.insert(
+        "/admin/v1/businesses/{waba_id}/name-review".into(),
+        json!({"post": admin(Op {
+            id: "adminReviewName",
+            tag: "admin",
+            summary: "Approve a held name (the business takes it at once) or reject it with a reason (it keeps its current name and sees the reason).",
+            params: vec![w()],
+            body: Some(json_body(object(
+                &["decision"],
+                vec![
+                    ("decision", json!({"type": "string", "enum": ["approve", "reject"]})),
+                    ("reason", json!({"type": "string", "maxLength": 500})),
+                ],
+            ))),
+            ok_status: "200",
+            ok: json_ok("The business, with its `name_review`.", schema("AdminBusiness")),
+        })}),
+    );
     p.insert(
         "/admin/v1/templates/{template_id}/review".into(),
         json!({"post": admin(Op {
@@ -1985,6 +2052,9 @@ mod tests {
             "/{version}/{waba_id}/usage",
             "/admin/v1/businesses",
             "/admin/v1/templates/{template_id}/review",
+            "/admin/v1/verifications",
+            "/admin/v1/names",
+            "/admin/v1/businesses/{waba_id}/name-review",
         ] {
             assert!(paths.contains_key(needed), "{needed} is documented");
         }
