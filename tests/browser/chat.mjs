@@ -135,6 +135,13 @@ try {
   });
   expect(forged.status() === 403, `a forged form is refused, got ${forged.status()}`);
 
+  // Signing out revokes the browser's device: the old cookie's token is dead.
+  const token = (await bob.context.cookies()).find((c) => c.name === "sb_session").value;
+  await bob.page.getByRole("button", { name: "Abmelden" }).click();
+  await bob.page.waitForURL(/\/app\/login/);
+  const after = await fetch(`${base}/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+  expect(after.status === 401, `a signed-out session's token is revoked, got ${after.status}`);
+
   for (const p of [alice, bob]) expect(p.errors.length === 0, `no script errors: ${p.errors}`);
   console.log("chat story: ok");
 } catch (e) {

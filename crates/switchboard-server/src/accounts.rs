@@ -32,6 +32,33 @@ pub fn router() -> Router<SharedState> {
         .route("/v1/accounts/register", post(register))
         .route("/v1/accounts/verify", post(verify))
         .route("/v1/me", get(me).patch(update_me))
+        .route(
+            "/v1/me/devices/{device_id}",
+            axum::routing::delete(revoke_device),
+        )
+}
+
+/// `DELETE /v1/me/devices/{device_id}` (extension): signs a device out for good; its
+/// token stops working at once. `current` names the calling device (signing out).
+async fn revoke_device(
+    State(state): State<SharedState>,
+    auth: Authed,
+    crate::admin::UrlPath(device_id): crate::admin::UrlPath<String>,
+) -> ApiResult<StatusCode> {
+    let device_id = if device_id == "current" {
+        auth.device_id.clone()
+    } else {
+        device_id
+    };
+    if state
+        .store
+        .revoke_device(&auth.user_id, &device_id, state.now())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("device {device_id} not found")))
+    }
 }
 
 /// Random bytes as lowercase hex: registration and device ids.

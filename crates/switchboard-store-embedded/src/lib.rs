@@ -258,6 +258,21 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    async fn revoke_device(&self, user_id: &str, device_id: &str, now: i64) -> StoreResult<bool> {
+        let (user, device) = (user_id.to_owned(), device_id.to_owned());
+        self.sql_write(move |c| {
+            c.prepare_cached(
+                "UPDATE devices SET revoked_at = ?3
+                 WHERE user_id = ?1 AND device_id = ?2 AND revoked_at IS NULL",
+            )
+            .map_err(crate::sql::backend)?
+            .execute(rusqlite::params![user, device, now])
+            .map_err(crate::sql::backend)
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
     async fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>> {
         let id = user_id.to_string();
         self.read(move |s| s.with_sql(|c| sql::devices(c, &id)))

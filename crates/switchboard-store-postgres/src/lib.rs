@@ -468,6 +468,19 @@ impl Store for PgStore {
         Ok(user_row(&row))
     }
 
+    async fn revoke_device(&self, user_id: &str, device_id: &str, now: i64) -> StoreResult<bool> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE devices SET revoked_at = $3
+                 WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL",
+                &[&user_id, &device_id, &now],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(n == 1)
+    }
+
     async fn create_device(&self, device: &Device, token_hash: &str) -> StoreResult<()> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(pg_err)?;

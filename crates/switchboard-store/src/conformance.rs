@@ -185,6 +185,7 @@ macro_rules! store_conformance_tests {
             registration_lifecycle: 1,
             users_are_idempotent: 1,
             devices_and_tokens: 1,
+            revoked_devices: 1,
             direct_chats: 1,
             create_group: 2,
             group_membership: 2,
@@ -421,6 +422,60 @@ pub mod cases {
             store.set_display_name("492", Some("x")).await,
             StoreError::UnknownUser("492".into()),
         );
+    }
+
+    pub async fn revoked_devices(ctx: Ctx) {
+        let store = &*ctx.store;
+        users(store, &["491", "492"]).await;
+        for (id, user, hash) in [
+            ("d1", "491", "h1"),
+            ("d2", "491", "h2"),
+            ("d3", "492", "h3"),
+        ] {
+            store
+                .create_device(
+                    &Device {
+                        device_id: id.into(),
+                        user_id: user.into(),
+                        name: id.into(),
+                        created_at: 1,
+                    },
+                    hash,
+                )
+                .await
+                .expect("device");
+        }
+        // Only the owner's own device, once.
+        assert!(
+            !store
+                .revoke_device("492", "d1", 5)
+                .await
+                .expect("not theirs")
+        );
+        assert!(store.revoke_device("491", "d1", 5).await.expect("revoke"));
+        assert!(!store.revoke_device("491", "d1", 6).await.expect("again"));
+        assert!(
+            !store
+                .revoke_device("491", "nope", 6)
+                .await
+                .expect("unknown")
+        );
+        assert_eq!(store.device_by_token("h1").await.expect("by token"), None);
+        assert!(
+            store
+                .device_by_token("h2")
+                .await
+                .expect("by token")
+                .is_some()
+        );
+        let left: Vec<String> = store
+            .devices("491")
+            .await
+            .expect("devices")
+            .into_iter()
+            .map(|d| d.device_id)
+            .collect();
+        assert_eq!(left, vec!["d2".to_owned()]);
     }
 
     pub async fn devices_and_tokens(ctx: Ctx) {

@@ -71,6 +71,10 @@ pub trait Store: Send + Sync + 'static {
     /// The device whose token has this digest, unless revoked.
     async fn device_by_token(&self, token_hash: &str) -> StoreResult<Option<Device>>;
     async fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>>;
+    /// Revokes one of the user's devices: its token stops working at once, on every
+    /// node, and it leaves `devices`. True if it was active (false for a device of
+    /// another user, an unknown or an already revoked one).
+    async fn revoke_device(&self, user_id: &str, device_id: &str, now: i64) -> StoreResult<bool>;
 
     // --- chats and members ----------------------------------------------------------
 

@@ -159,3 +159,80 @@ async fn without_dev_mode_codes_are_not_returned_and_need_a_hook() {
     assert_eq!(v["error"]["code"], "code_delivery_unavailable");
     server.stop().await;
 }
+
+/// A device signs itself out (or another of the user's devices) for good: its token
+/// stops working at once; nobody can revoke someone else's device.
+#[tokio::test]
+async fn devices_are_revoked() {
+    let server = crate::support::TestServer::start().await;
+    let (_, phone_token) = server.device("+4915100000071", "phone").await;
+    let (_, web_token) = server.device("+4915100000071", "web").await;
+    let (_, other_token) = server.user("+4915100000072").await;
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, token: &str| {
+        http.request(method, format!("{}{path}", server.base))
+            .bearer_auth(token)
+            .send()
+    };
+    let me: serde_json::Value = call(reqwest::Method::GET, "/v1/me", &phone_token)
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    let devices = me["devices"].as_array().expect("devices");
+    assert_eq!(devices.len(), 2, "{me}");
+    let phone_id = devices
+        .iter()
+        .find(|d| d["name"] == "phone")
+        .and_then(|d| d["device_id"].as_str())
+        .expect("the phone's id")
+        .to_owned();
+    // Someone else cannot sign the phone out.
+    let r = call(
+        reqwest::Method::DELETE,
+        &format!("/v1/me/devices/{phone_id}"),
+        &other_token,
+    )
+    .await
+    .expect("delete");
+    assert_eq!(r.status(), 404);
+    // The web device signs itself out.
+    let r = call(
+        reqwest::Method::DELETE,
+        "/v1/me/devices/current",
+        &web_token,
+    )
+    .await
+    .expect("delete");
+    assert_eq!(r.status(), 204);
+    let r = call(reqwest::Method::GET, "/v1/me", &web_token)
+        .await
+        .expect("me");
+    assert_eq!(r.status(), 401, "a revoked token is refused");
+    // The phone still works and no longer lists the web device; then it signs the
+    // web device out again: gone already.
+    let me: serde_json::Value = call(reqwest::Method::GET, "/v1/me", &phone_token)
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["devices"].as_array().map(Vec::len), Some(1), "{me}");
+    let r = call(
+        reqwest::Method::DELETE,
+        "/v1/me/devices/current",
+        &phone_token,
+    )
+    .await
+    .expect("delete");
+    assert_eq!(r.status(), 204);
+    let r = call(
+        reqwest::Method::DELETE,
+        "/v1/me/devices/current",
+        &phone_token,
+    )
+    .await
+    .expect("delete");
+    assert_eq!(r.status(), 401);
+}

@@ -198,6 +198,16 @@ pub async fn logout(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     session::check_csrf(&headers, &f.csrf)?;
+    // The browser's device is revoked, not just forgotten: a copied cookie is dead too.
+    if let Some(token) = session::cookie(&headers, SESSION_COOKIE) {
+        let caller = Caller {
+            token: Some(token),
+            peer: None,
+        };
+        web.api
+            .call(&caller, Method::DELETE, "/v1/me/devices/current", None)
+            .await?;
+    }
     let mut resp = Redirect::to("/app/login").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
