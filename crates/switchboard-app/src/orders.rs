@@ -120,6 +120,26 @@ pub struct OrderRequest {
     pub items: Vec<ItemRequest>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Chosen by the client (1–64 printable ASCII characters): a retry with the same
+    /// one answers the first order instead of placing a second.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// Orders by the client's id, per customer; key `{customer}/{client_id}`, value
+/// `{"order_id"}`, written in the same batch as the order.
+pub const KIND_ORDER_KEY: &str = "order_key";
+
+/// A client's order id, checked: 1–64 printable ASCII characters without `/`.
+pub fn client_id(id: &str) -> AppResult<&str> {
+    if (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+        Ok(id)
+    } else {
+        Err(AppError::invalid(
+            "invalid_client_id",
+            "client_id must be 1 to 64 printable ASCII characters without '/'",
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -420,6 +440,7 @@ mod tests {
                 })
                 .collect(),
             note: Some("no sugar".into()),
+            client_id: None,
         };
         place("o1".into(), "c1", req, &catalog(), 7)
     }

@@ -59,10 +59,23 @@ pub async fn place(
     req: OrderRequest,
 ) -> ApiResult<Order> {
     let now = state.now();
-    let catalog = super::catalog::product_map(state, &business.waba_id).await?;
+    let waba_id = &business.waba_id;
+    // A retry with the same client id answers the first order (and makes sure its
+    // message is in the chat: the append is idempotent by the order's id).
+    let key = match req.client_id.as_deref() {
+        Some(cid) => Some(format!("{}/{}", auth.user_id, orders::client_id(cid)?)),
+        None => None,
+    };
+    if let Some(k) = &key
+        && let Some(order) = keyed_order(state, waba_id, k).await?
+    {
+        append_order_message(state, business, auth, &order, now).await?;
+        return Ok(order);
+    }
+    let catalog = super::catalog::product_map(state, waba_id).await?;
     let id = orders::new_order_id(now, rand::random::<[u8; 4]>());
     let order = orders::place(id, &auth.user_id, req, &catalog, now)?;
-    let writes = [
+    let mut writes = vec![
         RecordWrite::put(
             &business.waba_id,
             KIND_ORDER,
@@ -78,7 +91,59 @@ pub async fn place(
             Expect::Absent,
         ),
     ];
-    state.business.apply_records(&writes, now).await?;
+    if let Some(k) = &key {
+        writes.push(RecordWrite::put(
+            waba_id,
+            orders::KIND_ORDER_KEY,
+            k,
+            to_value(&serde_json::json!({ "order_id": order.id }))?,
+            Expect::Absent,
+        ));
+    }
+    match state.business.apply_records(&writes, now).await {
+        Ok(_) => {}
+        // A concurrent retry with the same client id placed it first.
+        Err(switchboard_store::StoreError::Conflict(_)) if key.is_some() => {
+            if let Some(k) = &key
+                && let Some(first) = keyed_order(state, waba_id, k).await?
+            {
+                append_order_message(state, business, auth, &first, now).await?;
+                return Ok(first);
+            }
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "conflict",
+                "the order changed meanwhile; try again",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    append_order_message(state, business, auth, &order, now).await?;
+    Ok(order)
+}
+
+/// The order a customer's client id names, if any.
+async fn keyed_order(state: &SharedState, waba_id: &str, key: &str) -> ApiResult<Option<Order>> {
+    let Some((v, _)) = load::<Value>(state, waba_id, orders::KIND_ORDER_KEY, key).await? else {
+        return Ok(None);
+    };
+    match v["order_id"].as_str() {
+        Some(id) => Ok(load::<Order>(state, waba_id, KIND_ORDER, id)
+            .await?
+            .map(|(o, _)| o)),
+        None => Ok(None),
+    }
+}
+
+/// The customer's `order` message in their chat with the business (stored once per
+/// order: its client id is the order's).
+async fn append_order_message(
+    state: &SharedState,
+    business: &Business,
+    auth: &Authed,
+    order: &Order,
+    now: i64,
+) -> ApiResult<()> {
     let chat = state
         .store
         .direct_chat(&business.user_id, &auth.user_id, now)
@@ -88,14 +153,16 @@ pub async fn place(
         .append(NewMessage {
             chat_id: chat.chat_id,
             sender: auth.user_id.clone(),
-            sender_device: auth.device_id.clone(),
+            // One device for every order message, so a retry from another of the
+            // customer's devices still stores it once (and every device gets it).
+            sender_device: super::COMMERCE_DEVICE.to_owned(),
             client_id: format!("order:{}", order.id),
             body: to_value(&order.message(&business.waba_id))?,
             reply_to: None,
             ts: now,
         })
         .await?;
-    Ok(order)
+    Ok(())
 }
 
 /// The orders `customer` placed with the business, newest first.

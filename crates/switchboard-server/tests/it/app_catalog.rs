@@ -539,3 +539,63 @@ async fn an_order_reaches_a_cloud_api_webhook_in_metas_shape() {
             {"product_retailer_id": "BR-1", "quantity": 2, "item_price": 2.5, "currency": "EUR"}]})
     );
 }
+
+/// A retried order (same `client_id`, even from another device) is placed once and
+/// appears once in the chat.
+#[tokio::test]
+async fn a_retried_order_is_placed_once() {
+    let server = TestServer::start().await;
+    let app = App::new(&server);
+    let s = shop(&server, &app, "+4915100000881", "Retry Bakery").await;
+    let pretzel = product(&app, &s, json!({"name": "Brezel", "price": eur(120)})).await;
+    let customer = user(&server, "+4915100000882").await;
+    let (_, second_device) = server.device("+4915100000882", "tablet").await;
+    let tablet = User {
+        token: second_device,
+        user_id: customer.user_id.clone(),
+    };
+    let path = format!("/v1/businesses/{}/orders", s.user_id);
+    let body = json!({"items": [{"product_id": pretzel, "quantity": 2}], "client_id": "cart-7"});
+    let (status, first) = app.post(&customer, &path, body.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = app.post(&tablet, &path, body).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(
+        first["id"], again["id"],
+        "the retry answers the first order"
+    );
+    let (_, mine) = app.get(&customer, &path).await;
+    assert_eq!(mine["orders"].as_array().map(Vec::len), Some(1), "{mine}");
+    let (a, b) = if s.user_id < customer.user_id {
+        (&s.user_id, &customer.user_id)
+    } else {
+        (&customer.user_id, &s.user_id)
+    };
+    let chat = format!("d{a}-{b}");
+    let orders_in_chat = history(&app, &customer, &chat)
+        .await
+        .into_iter()
+        .filter(|m| m["body"].get("order").is_some())
+        .count();
+    assert_eq!(orders_in_chat, 1);
+    // Another client id is another order; a bad one is refused.
+    let (status, _) = app
+        .post(
+            &customer,
+            &path,
+            json!({"items": [{"product_id": pretzel, "quantity": 1}], "client_id": "cart-8"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, bad) = app
+        .post(
+            &customer,
+            &path,
+            json!({"items": [{"product_id": pretzel, "quantity": 1}], "client_id": "a/b"}),
+        )
+        .await;
+    assert_eq!(
+        (status, bad["error"]["code"].as_str()),
+        (400, Some("invalid_client_id"))
+    );
+}
