@@ -84,6 +84,13 @@ try {
     `history in order, got ${JSON.stringify(texts)}`,
   );
 
+  // The reloaded page resumes the stream where the last one stopped, and the read
+  // ticks it already knew stay.
+  expect(
+    +(await alice.page.evaluate((k) => localStorage.getItem(k), `sb_cursor:${ALICE.slice(1)}`)) > 0,
+    "the stream cursor is kept in the browser",
+  );
+  await alice.page.locator("li.msg.mine").first().locator('.ticks[data-state="read"]').waitFor();
   const served = alice.page.locator("li.msg.mine a.viewer img");
   await served.waitFor();
   expect(await served.evaluate((img) => img.decode().then(() => img.naturalWidth > 0, () => false)), "the history shows the photo");

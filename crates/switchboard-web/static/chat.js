@@ -22,7 +22,27 @@ if (chat) {
   let replyTo = null; // the id of the message being answered
   const replying = document.getElementById("replying");
   const replyingText = document.getElementById("replying-text");
-  const marks = { delivered: 0, read: 0 }; // the other side's receipt watermarks
+  // The other side's receipt watermarks, per chat, kept in the browser with the
+  // stream cursor: a page resumes the stream where the last one stopped (not from
+  // the start) and still shows every tick right.
+  const marksKey = "sb_marks:" + me;
+  const allMarks = () => {
+    try {
+      return JSON.parse(localStorage.getItem(marksKey) || "{}");
+    } catch {
+      return {};
+    }
+  };
+  const saved = allMarks()[chatId] || {};
+  const marks = { delivered: saved.delivered || 0, read: saved.read || 0 };
+  const noteReceipt = (f) => {
+    const all = allMarks();
+    const m = all[f.chat_id] || { delivered: 0, read: 0 };
+    if (f.status === "read") m.read = Math.max(m.read, f.up_to_seq);
+    m.delivered = Math.max(m.delivered, f.up_to_seq);
+    all[f.chat_id] = m;
+    localStorage.setItem(marksKey, JSON.stringify(all));
+  };
 
   const localTime = (ms) =>
     new Date(ms).toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
@@ -163,8 +183,8 @@ if (chat) {
 
   const onFrame = (f) => {
     if (typeof f.inbox_seq === "number") {
-      const c = +(sessionStorage.getItem(cursorKey) || 0);
-      if (f.inbox_seq > c) sessionStorage.setItem(cursorKey, String(f.inbox_seq));
+      const c = +(localStorage.getItem(cursorKey) || 0);
+      if (f.inbox_seq > c) localStorage.setItem(cursorKey, String(f.inbox_seq));
     }
     switch (f.type) {
       case "synced":
@@ -197,7 +217,9 @@ if (chat) {
         }
         break;
       case "receipt":
-        if (f.chat_id !== chatId || f.user_id === me) break;
+        if (f.user_id === me) break;
+        noteReceipt(f);
+        if (f.chat_id !== chatId) break;
         if (f.status === "read") marks.read = Math.max(marks.read, f.up_to_seq);
         marks.delivered = Math.max(marks.delivered, f.up_to_seq);
         refreshTicks();
@@ -217,8 +239,7 @@ if (chat) {
     ws.onopen = () => {
       backoff = 500;
       synced = false;
-      // From the start: the receipts in the stream give every tick its state.
-      send({ type: "sync", after: 0 });
+      send({ type: "sync", after: +(localStorage.getItem(cursorKey) || 0) });
     };
     ws.onmessage = (e) => {
       try {
@@ -313,5 +334,6 @@ if (chat) {
   document.addEventListener("visibilitychange", readUpTo);
   for (const t of list.querySelectorAll("time[data-ts]")) t.textContent = localTime(+t.dataset.ts);
   list.lastElementChild?.scrollIntoView({ block: "end" });
+  refreshTicks();
   connect();
 }
