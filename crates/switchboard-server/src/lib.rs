@@ -21,6 +21,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod fanout;
+pub mod leased;
 pub mod media;
 pub mod openapi;
 pub mod ops;
@@ -176,7 +177,7 @@ pub async fn run_with_clock(
         business,
         directory,
         webhooks: webhooks::Webhooks::new(),
-        app_workers: app::worker::AppWorkers::new(),
+        app_workers: app::worker::workers(),
         reach: cloud::reach::ReachCache::default(),
         caches: cloud::cache::Caches::default(),
         inbound,

@@ -33,7 +33,7 @@ pub struct AppState {
     /// The webhook dispatcher's wake-ups and HTTP client.
     pub webhooks: crate::webhooks::Webhooks,
     /// The business app's workers (greeting/away, inbox state, stats, schedules).
-    pub app_workers: crate::app::worker::AppWorkers,
+    pub app_workers: crate::leased::Workers,
     /// Businesses' quality, tier and reach, cached briefly.
     pub reach: crate::cloud::reach::ReachCache,
     /// Hot-path lookups of the business API, cached briefly.

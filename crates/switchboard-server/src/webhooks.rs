@@ -21,7 +21,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -33,10 +32,9 @@ use switchboard_store::{
     Business, InboxEntry, StatusProgress, StoreError, StoredMessage, StoredReceipt, UsageRecord,
     WebhookConfig,
 };
-use tokio::sync::Notify;
 
 use crate::cloud::messages::API_DEVICE;
-use crate::state::{SharedState, lock};
+use crate::state::SharedState;
 
 /// Inbox entries and queued events taken per pass.
 const WINDOW: usize = 1024;
@@ -50,17 +48,13 @@ const RETRY_HORIZON_MS: i64 = 7 * 24 * 3600 * 1000 + 3600 * 1000;
 const MAX_BACKOFF_MS: u64 = 10 * 60 * 1000;
 /// How long the dispatcher waits for an API message's meta before giving up on it.
 const META_GRACE_MS: i64 = 60_000;
-/// How often the supervisor looks for new businesses (a local `wake` is immediate).
-const SCAN_INTERVAL: Duration = Duration::from_secs(2);
 /// How often an idle worker looks at the store (other nodes' writes reach it by the
 /// bus sooner).
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// The dispatcher's shared state: one wake-up per running worker.
 pub struct Webhooks {
-    node_id: String,
-    workers: Mutex<HashMap<String, Arc<Notify>>>,
-    scan: Notify,
+    workers: crate::leased::Workers,
     client: reqwest::Client,
 }
 
@@ -74,9 +68,7 @@ impl Webhooks {
             .build()
             .unwrap_or_default();
         Webhooks {
-            node_id: uuid::Uuid::now_v7().simple().to_string(),
-            workers: Mutex::new(HashMap::new()),
-            scan: Notify::new(),
+            workers: crate::leased::Workers::new("webhook", LEASE_MS, IDLE_POLL, backoff),
             client,
         }
     }
@@ -90,10 +82,7 @@ impl Default for Webhooks {
 
 /// Tells the dispatcher that a business has something new (or a new endpoint).
 pub fn wake(state: &SharedState, waba_id: &str) {
-    match lock(&state.webhooks.workers).get(waba_id) {
-        Some(n) => n.notify_one(),
-        None => state.webhooks.scan.notify_one(),
-    }
+    state.webhooks.workers.wake(waba_id);
 }
 
 fn is_private(ip: IpAddr) -> bool {
@@ -201,110 +190,13 @@ pub async fn verify_endpoint(
     Ok(())
 }
 
-/// Starts the supervisor: one worker per business, started as businesses appear.
+/// Starts the dispatcher: one leased worker per business (`crate::leased`).
 pub fn spawn(state: SharedState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut shutdown = state.shutdown.clone();
-        loop {
-            match state.business.businesses().await {
-                Ok(all) => {
-                    for b in all {
-                        let fresh = {
-                            let mut workers = lock(&state.webhooks.workers);
-                            if workers.contains_key(&b.waba_id) {
-                                None
-                            } else {
-                                let n = Arc::new(Notify::new());
-                                workers.insert(b.waba_id.clone(), n.clone());
-                                Some(n)
-                            }
-                        };
-                        if let Some(n) = fresh {
-                            tokio::spawn(worker(state.clone(), b.waba_id, n));
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "webhooks: cannot list businesses"),
-            }
-            tokio::select! {
-                _ = state.webhooks.scan.notified() => {}
-                _ = tokio::time::sleep(SCAN_INTERVAL) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
-    })
-}
-
-async fn worker(state: SharedState, waba_id: String, notify: Arc<Notify>) {
-    let mut shutdown = state.shutdown.clone();
-    let mut wakeups: Option<switchboard_bus::Subscription> = None;
-    let lease = format!("webhook:{waba_id}");
-    let mut failures = 0u32;
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        let held = state
-            .business
-            .try_lease(&lease, &state.webhooks.node_id, state.now(), LEASE_MS)
-            .await
-            .unwrap_or(false);
-        let mut progressed = false;
-        if held {
-            match pass(&state, &waba_id, &lease).await {
-                Ok(p) => {
-                    progressed = p;
-                    failures = 0;
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(waba_id, error = %e, "webhooks: pass failed");
-                    tokio::time::sleep(backoff(failures)).await;
-                    continue;
-                }
-            }
-        }
-        if progressed {
-            continue;
-        }
-        // Idle: wait for a local wake, a bus delivery to the business, or the poll.
-        if held
-            && wakeups.is_none()
-            && let Ok(Some(b)) = state.business.business(&waba_id).await
-        {
-            wakeups = Some(state.bus.subscribe(&b.user_id));
-        }
-        let bus_wake = async {
-            match wakeups.as_mut() {
-                Some(sub) => sub.recv().await.is_some(),
-                None => std::future::pending().await,
-            }
-        };
-        let wait = if held {
-            IDLE_POLL
-        } else {
-            Duration::from_millis(LEASE_MS as u64 / 3)
-        };
-        tokio::select! {
-            _ = notify.notified() => {}
-            alive = bus_wake => if !alive { wakeups = None; },
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
-        }
-        // Drain further wake-ups that queued meanwhile; one pass covers them.
-        if let Some(sub) = wakeups.as_mut() {
-            loop {
-                match sub.try_recv() {
-                    Ok(_) => {}
-                    Err(false) => break,
-                    Err(true) => {
-                        wakeups = None;
-                        break;
-                    }
-                }
-            }
-        }
-    }
+    crate::leased::spawn(
+        state,
+        |s| &s.webhooks.workers,
+        |state, waba_id, lease| async move { pass(&state, &waba_id, &lease).await },
+    )
 }
 
 /// Exponential backoff with full jitter: a random wait up to 2^n seconds, capped.
@@ -872,7 +764,12 @@ async fn send_with_retry(
         }
         if !state
             .business
-            .try_lease(lease, &state.webhooks.node_id, state.now(), LEASE_MS)
+            .try_lease(
+                lease,
+                &state.webhooks.workers.node_id,
+                state.now(),
+                LEASE_MS,
+            )
             .await?
         {
             // Another node took over this business; it re-sends from the cursor.

@@ -273,15 +273,27 @@ async fn member_count(state: &SharedState, waba_id: &str, list_id: &str) -> ApiR
         .await?)
 }
 
-/// The list `list_id` of the caller's business, with its version, or 404.
-async fn find_list(state: &SharedState, m: &Member, list_id: &str) -> ApiResult<(List, u64)> {
-    let not_found = || ApiError::not_found(format!("no broadcast list {list_id:?}"));
-    if !bc::valid_id(list_id) {
+/// The record `id` of `record_kind` of the caller's business, with its version, or
+/// 404 ("no {what} …").
+async fn find<T: serde::de::DeserializeOwned>(
+    state: &SharedState,
+    m: &Member,
+    record_kind: &str,
+    what: &str,
+    id: &str,
+) -> ApiResult<(T, u64)> {
+    let not_found = || ApiError::not_found(format!("no {what} {id:?}"));
+    if !bc::valid_id(id) {
         return Err(not_found());
     }
-    load::<List>(state, m.waba_id(), kind::LIST, list_id)
+    load::<T>(state, m.waba_id(), record_kind, id)
         .await?
         .ok_or_else(not_found)
+}
+
+/// The list `list_id` of the caller's business, with its version, or 404.
+async fn find_list(state: &SharedState, m: &Member, list_id: &str) -> ApiResult<(List, u64)> {
+    find(state, m, kind::LIST, "broadcast list", list_id).await
 }
 
 async fn lists(
@@ -775,13 +787,7 @@ async fn list_scheduled(
 }
 
 async fn find_send(state: &SharedState, m: &Member, id: &str) -> ApiResult<(Send, u64)> {
-    let not_found = || ApiError::not_found(format!("no send {id:?}"));
-    if !bc::valid_id(id) {
-        return Err(not_found());
-    }
-    load::<Send>(state, m.waba_id(), kind::SEND, id)
-        .await?
-        .ok_or_else(not_found)
+    find(state, m, kind::SEND, "send", id).await
 }
 
 async fn show_send(

@@ -13,27 +13,24 @@
 //! conversation, per customer) remember the last `seq` they applied and skip
 //! repeats.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use switchboard_app::kinds;
 use switchboard_store::{
     Business, Expect, InboxEntry, RecordWrite, StoreError, StoredMessage, StoredReceipt,
 };
-use tokio::sync::Notify;
 
 use super::{AGENT_DEVICE_PREFIX, AUTO_DEVICE, BROADCAST_DEVICE, COMMERCE_DEVICE, customer_of};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{SharedState, lock};
+use crate::state::SharedState;
 
 /// Stream entries per window.
 const WINDOW: usize = 256;
 /// How long a worker's lease lasts; renewed every pass.
 const LEASE_MS: i64 = 15_000;
-/// How often an idle worker looks for due work (and new businesses are picked up).
+/// How often an idle worker looks for due work.
 const TICK: Duration = Duration::from_millis(250);
-const SCAN_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Who sent a business message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,135 +115,20 @@ impl Pass<'_> {
     }
 }
 
-/// Workers by business, so each is started once per node.
-#[derive(Default)]
-pub struct AppWorkers {
-    workers: std::sync::Mutex<HashMap<String, Arc<Notify>>>,
-    node_id: String,
-}
-
-impl AppWorkers {
-    pub fn new() -> Self {
-        AppWorkers {
-            workers: Default::default(),
-            node_id: uuid::Uuid::now_v7().to_string(),
-        }
-    }
-
-    /// Makes a business's worker run a pass soon (after an API change that may make
-    /// something due, e.g. a scheduled send for now).
-    pub fn wake(&self, waba_id: &str) {
-        if let Some(n) = lock(&self.workers).get(waba_id) {
-            n.notify_one();
-        }
-    }
-}
-
-/// Starts the supervisor: one worker per business, started as businesses appear.
-pub fn spawn(state: SharedState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut shutdown = state.shutdown.clone();
-        loop {
-            match state.business.businesses().await {
-                Ok(all) => {
-                    for b in all {
-                        let fresh = {
-                            let mut workers = lock(&state.app_workers.workers);
-                            if workers.contains_key(&b.waba_id) {
-                                None
-                            } else {
-                                let n = Arc::new(Notify::new());
-                                workers.insert(b.waba_id.clone(), n.clone());
-                                Some(n)
-                            }
-                        };
-                        if let Some(n) = fresh {
-                            tokio::spawn(worker(state.clone(), b.waba_id, n));
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "app worker: cannot list businesses"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(SCAN_INTERVAL) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
+/// The app workers' lease and timing (`crate::leased`).
+pub fn workers() -> crate::leased::Workers {
+    crate::leased::Workers::new("app", LEASE_MS, TICK, |failures| {
+        Duration::from_millis(250u64 << failures.min(7))
     })
 }
 
-async fn worker(state: SharedState, waba_id: String, notify: Arc<Notify>) {
-    let mut shutdown = state.shutdown.clone();
-    let mut wakeups: Option<switchboard_bus::Subscription> = None;
-    let lease = format!("app:{waba_id}");
-    let mut failures = 0u32;
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        let held = state
-            .business
-            .try_lease(&lease, &state.app_workers.node_id, state.now(), LEASE_MS)
-            .await
-            .unwrap_or(false);
-        let mut progressed = false;
-        if held {
-            match pass(&state, &waba_id).await {
-                Ok(p) => {
-                    progressed = p;
-                    failures = 0;
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(waba_id, code = e.code, error = %e.message, "app worker: pass failed");
-                    let wait = Duration::from_millis(250u64 << failures.min(7));
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = shutdown.changed() => return,
-                    }
-                    continue;
-                }
-            }
-        }
-        if progressed {
-            continue;
-        }
-        if held
-            && wakeups.is_none()
-            && let Ok(Some(b)) = state.business.business(&waba_id).await
-        {
-            wakeups = Some(state.bus.subscribe(&b.user_id));
-        }
-        let bus_wake = async {
-            match wakeups.as_mut() {
-                Some(sub) => sub.recv().await.is_some(),
-                None => std::future::pending().await,
-            }
-        };
-        let wait = if held {
-            TICK
-        } else {
-            Duration::from_millis(LEASE_MS as u64 / 3)
-        };
-        tokio::select! {
-            _ = notify.notified() => {}
-            alive = bus_wake => if !alive { wakeups = None; },
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
-        }
-        if let Some(sub) = wakeups.as_mut() {
-            loop {
-                match sub.try_recv() {
-                    Ok(_) => {}
-                    Err(false) => break,
-                    Err(true) => {
-                        wakeups = None;
-                        break;
-                    }
-                }
-            }
-        }
-    }
+/// Starts the supervisor: one leased worker per business.
+pub fn spawn(state: SharedState) -> tokio::task::JoinHandle<()> {
+    crate::leased::spawn(
+        state,
+        |s| &s.app_workers,
+        |state, waba_id, _lease| async move { pass(&state, &waba_id).await },
+    )
 }
 
 /// The worker's cursor record.

@@ -229,28 +229,9 @@ fn s(v: &Value, k: &str) -> String {
     }
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of a millisecond timestamp.
+/// `YYYY-MM-DD HH:MM UTC` of a millisecond timestamp, or nothing.
 fn when(ms: &Value) -> String {
-    let Some(ms) = ms.as_i64() else {
-        return String::new();
-    };
-    let days = ms.div_euclid(86_400_000);
-    let (y, m, d) = civil(days);
-    format!("{y:04}-{m:02}-{d:02} {} UTC", super::clock(ms))
-}
-
-/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    ms.as_i64().map(super::utc_time).unwrap_or_default()
 }
 
 /// A verification status in the reader's language.
@@ -1057,7 +1038,7 @@ mod tests {
         assert_eq!(valid_month("2026-13"), None);
         assert_eq!(valid_month("2026/11"), None);
         assert_eq!(valid_month("26-11"), None);
-        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(switchboard_core::civil::civil_from_days(0), (1970, 1, 1));
         assert_eq!(when(&json!(1_764_000_000_000_i64)), "2025-11-24 16:00 UTC");
         assert_eq!(other_scripts("Lindenh\u{43e}f Café"), "\u{43e} U+043E");
         assert_eq!(other_scripts("Bäckerei Müller"), "");

@@ -9,9 +9,8 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchboard_app::catalog::Money;
 
-use super::{Peer, Signed, encode, html, signed_in};
+use super::{Peer, Signed, encode, html, money, signed_in};
 use crate::WebState;
 use crate::api::Caller;
 use crate::error::WebError;
@@ -86,17 +85,6 @@ fn hours_lines(t: &Tr, hours: &Value) -> Vec<String> {
         lines.push(format!("({tz})"));
     }
     lines
-}
-
-fn money(price: &Value) -> String {
-    match (price["amount_minor"].as_i64(), price["currency"].as_str()) {
-        (Some(amount_minor), Some(currency)) => Money {
-            amount_minor,
-            currency: currency.to_owned(),
-        }
-        .display(),
-        _ => String::new(),
-    }
 }
 
 /// The business profile and catalog page, with an error (a refused order) shown.

@@ -12,9 +12,8 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchboard_app::catalog::Money;
 
-use super::{Peer, Signed, body_text, clock, encode, html, phone, signed_in};
+use super::{Peer, Signed, body_text, clock, encode, html, money, phone, signed_in};
 use crate::WebState;
 use crate::error::WebError;
 use crate::i18n::{Lang, Tr};
@@ -292,17 +291,6 @@ struct ConversationPage {
     quick_replies: Vec<(String, String)>,
     orders: Vec<OrderView>,
     notes: Vec<(String, String, String)>,
-}
-
-fn money(v: &Value) -> String {
-    match (v["amount_minor"].as_i64(), v["currency"].as_str()) {
-        (Some(amount_minor), Some(currency)) => Money {
-            amount_minor,
-            currency: currency.to_owned(),
-        }
-        .display(),
-        _ => String::new(),
-    }
 }
 
 fn order_view(t: &Tr, o: &Value) -> OrderView {

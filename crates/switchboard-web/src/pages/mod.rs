@@ -170,6 +170,19 @@ pub fn body_text(t: &crate::i18n::Tr, body: &Value) -> String {
     t.t("body-other")
 }
 
+/// A price as the API gives it (`{"amount_minor", "currency"}`) for people:
+/// `€2.50`; nothing when it is not one.
+pub fn money(v: &Value) -> String {
+    match (v["amount_minor"].as_i64(), v["currency"].as_str()) {
+        (Some(amount_minor), Some(currency)) => switchboard_app::catalog::Money {
+            amount_minor,
+            currency: currency.to_owned(),
+        }
+        .display(),
+        _ => String::new(),
+    }
+}
+
 /// An order status in the reader's language.
 pub fn order_status_text(t: &crate::i18n::Tr, status: &str) -> String {
     match status {
@@ -178,6 +191,39 @@ pub fn order_status_text(t: &crate::i18n::Tr, status: &str) -> String {
         }
         other => other.to_owned(),
     }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of a millisecond timestamp.
+pub fn utc_time(ms: i64) -> String {
+    let (y, m, d) = switchboard_core::civil::civil_from_days(ms.div_euclid(86_400_000));
+    format!("{y:04}-{m:02}-{d:02} {} UTC", clock(ms))
+}
+
+/// A `datetime-local` form value (`2026-11-25T18:30`, read as UTC) in milliseconds.
+pub fn parse_datetime_local(s: &str) -> Option<i64> {
+    let (date, time) = s.trim().split_once('T')?;
+    let mut dp = date.split('-');
+    let y: i64 = dp.next()?.parse().ok()?;
+    let m: u32 = dp.next()?.parse().ok()?;
+    let d: u32 = dp.next()?.parse().ok()?;
+    let mut tp = time.split(':');
+    let hh: i64 = tp.next()?.parse().ok()?;
+    let mm: i64 = tp.next()?.parse().ok()?;
+    let valid = (1..=12).contains(&m)
+        && (1..=31).contains(&d)
+        && (0..24).contains(&hh)
+        && (0..60).contains(&mm);
+    if !valid || dp.next().is_some() {
+        return None;
+    }
+    let days = switchboard_core::civil::days_from_civil(y, m, d);
+    Some((days * 86_400 + hh * 3600 + mm * 60) * 1000)
+}
+
+/// Milliseconds as a `datetime-local` form value (UTC).
+pub fn datetime_local(ms: i64) -> String {
+    let (y, m, d) = switchboard_core::civil::civil_from_days(ms.div_euclid(86_400_000));
+    format!("{y:04}-{m:02}-{d:02}T{}", clock(ms))
 }
 
 /// `HH:MM` (UTC) of a millisecond timestamp; the page's script shows local time.
@@ -197,6 +243,29 @@ mod tests {
         assert_eq!(safe_next("https://evil.example/app"), "/app");
         assert_eq!(safe_next("//evil.example"), "/app");
         assert_eq!(safe_next("/admin"), "/app");
+    }
+
+    #[test]
+    fn form_times_are_utc_milliseconds() {
+        assert_eq!(parse_datetime_local("1970-01-01T00:00"), Some(0));
+        let ms = parse_datetime_local("2026-11-25T16:00").expect("a time");
+        assert_eq!(ms, 1_795_622_400_000);
+        assert_eq!(datetime_local(1_795_622_400_000), "2026-11-25T16:00");
+        assert_eq!(utc_time(ms), "2026-11-25 16:00 UTC");
+        assert_eq!(utc_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            datetime_local(parse_datetime_local("2024-02-29T23:59").unwrap_or(0)),
+            "2024-02-29T23:59"
+        );
+        assert_eq!(
+            parse_datetime_local("2024-02-29T23:59")
+                .map(utc_time)
+                .as_deref(),
+            Some("2024-02-29 23:59 UTC")
+        );
+        assert_eq!(parse_datetime_local("2026-13-01T00:00"), None);
+        assert_eq!(parse_datetime_local("soon"), None);
+        assert_eq!(parse_datetime_local("tomorrow"), None);
     }
 
     #[test]

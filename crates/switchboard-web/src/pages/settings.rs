@@ -516,10 +516,13 @@ async fn messages_page(
             None if custom.is_object() => "custom".to_owned(),
             None => "always".to_owned(),
         },
-        from: custom["from"].as_i64().map(local_input).unwrap_or_default(),
+        from: custom["from"]
+            .as_i64()
+            .map(super::datetime_local)
+            .unwrap_or_default(),
         until: custom["until"]
             .as_i64()
-            .map(local_input)
+            .map(super::datetime_local)
             .unwrap_or_default(),
         t: f.t,
         csrf: f.csrf,
@@ -562,7 +565,10 @@ async fn save_away(
 ) -> Result<Response, Response> {
     let schedule = match field(&f, "schedule") {
         "custom" => {
-            let window = (input_ms(field(&f, "from")), input_ms(field(&f, "until")));
+            let window = (
+                super::parse_datetime_local(field(&f, "from")),
+                super::parse_datetime_local(field(&f, "until")),
+            );
             let (Some(from), Some(until)) = window else {
                 let t = Tr {
                     lang: Lang::of(&headers),
@@ -587,62 +593,6 @@ async fn save_away(
         form: "away",
     };
     act(&web, &headers, &peer, &f, o, call).await
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
-/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`, UTC) in milliseconds.
-fn input_ms(s: &str) -> Option<i64> {
-    let (date, time) = s.trim().split_once('T')?;
-    let mut ymd = date.splitn(3, '-').map(str::parse::<i64>);
-    let (y, m, d) = (ymd.next()?.ok()?, ymd.next()?.ok()?, ymd.next()?.ok()?);
-    let mut hm = time.splitn(3, ':').map(str::parse::<i64>);
-    let (h, min) = (hm.next()?.ok()?, hm.next()?.ok()?);
-    let valid = (1..=12).contains(&m) && (1..=31).contains(&d) && h < 24 && min < 60;
-    let ms = (days_from_civil(y, m, d) * 86_400 + h * 3600 + min * 60) * 1000;
-    (valid && h >= 0 && min >= 0).then_some(ms)
-}
-
-/// Milliseconds as a `datetime-local` value (UTC).
-fn local_input(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let day = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}",
-        day / 3600,
-        (day % 3600) / 60
-    )
 }
 
 // --- quick replies ---
@@ -1215,19 +1165,6 @@ async fn add_template(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn away_window_inputs_are_utc_milliseconds() {
-        assert_eq!(input_ms("1970-01-01T00:00"), Some(0));
-        assert_eq!(input_ms("2026-11-25T16:00"), Some(1_795_622_400_000));
-        assert_eq!(local_input(1_795_622_400_000), "2026-11-25T16:00");
-        assert_eq!(
-            local_input(input_ms("2024-02-29T23:59").unwrap_or(0)),
-            "2024-02-29T23:59"
-        );
-        assert_eq!(input_ms("2026-13-01T00:00"), None);
-        assert_eq!(input_ms("soon"), None);
-    }
 
     #[test]
     fn hours_of_the_form() {

@@ -55,55 +55,6 @@ struct BroadcastsPage {
     sends: Vec<SendView>,
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of a millisecond timestamp.
-pub fn utc_time(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {} UTC", crate::pages::clock(ms))
-}
-
-/// (year, month, day) of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// Days since 1970-01-01 of a date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// A `datetime-local` value (`2026-11-25T18:30`, read as UTC) in milliseconds.
-pub fn parse_utc(s: &str) -> Option<i64> {
-    let (date, time) = s.trim().split_once('T')?;
-    let mut dp = date.split('-');
-    let y: i64 = dp.next()?.parse().ok()?;
-    let m: u32 = dp.next()?.parse().ok()?;
-    let d: u32 = dp.next()?.parse().ok()?;
-    let mut tp = time.split(':');
-    let hh: i64 = tp.next()?.parse().ok()?;
-    let mm: i64 = tp.next()?.parse().ok()?;
-    let valid = (1..=12).contains(&m) && (1..=31).contains(&d) && hh < 24 && mm < 60;
-    if !valid || dp.next().is_some() {
-        return None;
-    }
-    Some((days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60) * 1000)
-}
-
 fn status_text(t: &Tr, s: &str) -> String {
     match s {
         "scheduled" | "sending" | "done" | "cancelled" => t.t(&format!("shop-send-{s}")),
@@ -138,7 +89,7 @@ fn send_view(t: &Tr, v: &Value, lists: &[ListView]) -> SendView {
         text,
         status_text: status_text(t, &status),
         cancellable: status == "scheduled",
-        when: utc_time(v["send_at"].as_i64().unwrap_or(0)),
+        when: crate::pages::utc_time(v["send_at"].as_i64().unwrap_or(0)),
         total,
         done,
         sent: n("sent"),
@@ -342,7 +293,7 @@ pub async fn send(
     let s = poster(&web, &headers, &peer, &f.csrf, &back).await?;
     let mut body = json!({"list_id": f.list_id, "text": f.text.trim()});
     if !f.send_at.trim().is_empty() {
-        match parse_utc(&f.send_at) {
+        match crate::pages::parse_datetime_local(&f.send_at) {
             Some(ms) => body["send_at"] = json!(ms),
             None => return Ok(back_error(&back, &tr(&headers).t("shop-bc-time-invalid"))),
         }
@@ -368,20 +319,6 @@ pub async fn cancel(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_read_and_shown_in_utc() {
-        let ms = parse_utc("2026-11-25T16:00").expect("a time");
-        assert_eq!(ms, 1_795_622_400_000);
-        assert_eq!(utc_time(ms), "2026-11-25 16:00 UTC");
-        assert_eq!(utc_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(parse_utc("2026-13-01T00:00"), None);
-        assert_eq!(parse_utc("tomorrow"), None);
-        assert_eq!(
-            parse_utc("2024-02-29T23:59").map(utc_time).as_deref(),
-            Some("2024-02-29 23:59 UTC")
-        );
-    }
 
     #[test]
     fn phone_numbers_from_a_text_area() {
